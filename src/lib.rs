@@ -1,0 +1,48 @@
+//! specsim: a deterministic discrete-event simulator of speculative prefetching
+//! (SpecCache, arXiv 2510.16276) for LLM web agents.
+//!
+//! # Code map
+//! - [`time`], [`engine`]: virtual time in integer nanoseconds and the event queue. The engine
+//!   knows nothing of webs or LLMs.
+//! - [`rng`]: named random streams (the determinism and common-random-numbers contract).
+//! - [`dist`], [`llm`]: latency distributions and LLM profiles (TTFT + tokens x TPOT).
+//! - [`site`], [`trajectory`]: link graphs and the agents' paths through them.
+//! - [`draft`], [`cache`], [`fetch`], [`policy`]: the parts of SpecCache.
+//! - [`model`]: the SpecCache system model (`shared/spec/model.md`) as event handlers.
+//! - [`metrics`], [`stats`], [`report`]: what a run measures and how it is summarised.
+//! - [`scenario`], [`problems`]: scenario files and their validation.
+//! - [`runner`]: replications in parallel.
+//! - [`cli`]: the command-line interface (the binary only calls [`cli::main`]).
+//!
+//! # Determinism contract
+//! The same scenario and seed produce byte-identical reports on any machine and with any
+//! number of threads:
+//! - events pop in `(time, insertion sequence)` order; time is an integer;
+//! - every random draw comes from a Xoshiro256++ stream keyed by
+//!   `(seed, replication, session, step, item, purpose)` ([`rng::StreamKey`]);
+//! - replications are independent jobs collected in index order;
+//! - nothing that reaches output iterates a hash map.
+//!
+//! Every policy of a replication replays the same trajectories and sees the same target
+//! latencies, draft answers and fetch times for the same `(session, step, page)`: speedups
+//! are paired (common random numbers).
+
+pub mod cache;
+pub mod cli;
+pub mod dist;
+pub mod draft;
+pub mod engine;
+pub mod fetch;
+pub mod llm;
+pub mod metrics;
+pub mod model;
+pub mod policy;
+pub mod problems;
+pub mod report;
+pub mod rng;
+pub mod runner;
+pub mod scenario;
+pub mod site;
+pub mod stats;
+pub mod time;
+pub mod trajectory;

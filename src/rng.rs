@@ -1,0 +1,119 @@
+//! Named, independent random streams: the basis of determinism and common random numbers.
+//!
+//! Every random draw in a simulation comes from a stream identified by
+//! `(scenario seed, replication, session, step, item, purpose)`. A stream is a
+//! Xoshiro256++ generator (a fixed, documented algorithm, unlike `StdRng`) seeded from a
+//! SplitMix64-style hash of its identity. Two policies that ask for "the fetch latency of
+//! page 17 at step 3 of session 5" therefore get the same number, whatever else they drew,
+//! and adding a sweep cell cannot shift another cell's samples.
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// The generator every stream uses.
+pub type StreamRng = Xoshiro256PlusPlus;
+
+/// What a stream is used for; part of its identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u64)]
+pub enum Purpose {
+    /// Site generation (one stream per site, not per replication).
+    Site = 1,
+    /// An agent's trajectory: rounds, clicks, back-tracking.
+    Trajectory = 2,
+    /// The target LLM's latency at one step.
+    Target = 3,
+    /// A draft LLM's latency at one step (item = draft index).
+    DraftLatency = 4,
+    /// A draft's ranked prediction at one step (item = draft index).
+    DraftPick = 5,
+    /// The fetch latency of one page at one step (item = page).
+    Fetch = 6,
+    /// Extra LLM stages at one step (item = stage index).
+    Stage = 7,
+    /// The random policy's choice of links at one step.
+    RandomPick = 8,
+    /// Session arrival times.
+    Arrival = 9,
+    /// Free for tools built on the library (fitting, bootstrap, sweeps).
+    Other = 10,
+}
+
+/// SplitMix64 finaliser: a bijective avalanche mix of 64 bits.
+#[inline]
+pub fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Folds `x` into hash state `h` (order matters: `(a, b)` and `(b, a)` differ).
+#[inline]
+pub fn combine(h: u64, x: u64) -> u64 {
+    mix64(h ^ mix64(x))
+}
+
+/// Identity of a stream, hashed step by step from the scenario seed down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamKey(u64);
+
+impl StreamKey {
+    /// The root key of a scenario seed.
+    pub fn root(seed: u64) -> Self {
+        StreamKey(mix64(seed ^ 0x5eed_5eed_5eed_5eed))
+    }
+
+    /// A child key, e.g. `root.child(replication).child(session)`.
+    #[inline]
+    pub fn child(self, x: u64) -> Self {
+        StreamKey(combine(self.0, x))
+    }
+
+    /// The raw 64-bit key, for seeding derived tools.
+    #[inline]
+    pub fn value(self) -> u64 {
+        self.0
+    }
+
+    /// The generator for `(self, step, item, purpose)`.
+    #[inline]
+    pub fn rng(self, step: u64, item: u64, purpose: Purpose) -> StreamRng {
+        let h = combine(combine(combine(self.0, purpose as u64), step), item);
+        StreamRng::seed_from_u64(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    #[test]
+    fn streams_are_pinned() {
+        // Value stability: these numbers are part of the determinism contract. If they
+        // change, every published result of this tool changes too.
+        let mut r = StreamKey::root(42)
+            .child(0)
+            .child(7)
+            .rng(3, 17, Purpose::Fetch);
+        let first: [u64; 2] = [r.random(), r.random()];
+        let mut again = StreamKey::root(42)
+            .child(0)
+            .child(7)
+            .rng(3, 17, Purpose::Fetch);
+        assert_eq!(first, [again.random::<u64>(), again.random::<u64>()]);
+        assert_eq!(mix64(0), 0xE220_A839_7B1D_CDAF);
+    }
+
+    #[test]
+    fn identities_separate_streams() {
+        let k = StreamKey::root(1);
+        let a: u64 = k.rng(0, 0, Purpose::Target).random();
+        let b: u64 = k.rng(0, 0, Purpose::Fetch).random();
+        let c: u64 = k.rng(1, 0, Purpose::Target).random();
+        let d: u64 = k.child(1).rng(0, 0, Purpose::Target).random();
+        assert!(a != b && a != c && a != d && c != d);
+        assert_ne!(combine(1, 2), combine(2, 1));
+    }
+}

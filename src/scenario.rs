@@ -1,0 +1,452 @@
+//! Scenario files: a serde mirror of the JSON (unknown fields rejected) and the validated,
+//! frozen [`Scenario`] built from it, reporting every problem with its field path.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::EvictionKind;
+use crate::dist::{Dist, DistSpec};
+use crate::draft::DraftSpec;
+use crate::llm::LlmSpec;
+use crate::model::{Model, MAX_DRAFTS};
+use crate::policy::Policy;
+use crate::problems::{index, join, Problem, Problems};
+use crate::rng::{Purpose, StreamKey};
+use crate::site::SiteSpec;
+use crate::time::{secs_to_nanos, SimTime};
+use crate::trajectory::{Agent, AgentSpec};
+
+/// The scenario the tool runs when none is given: the paper's WebWalkerQA setup.
+pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.json");
+
+/// A scenario file as written (see `docs/scenario.md`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Name shown in reports.
+    #[serde(default)]
+    pub name: String,
+    /// Free text for humans.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Master seed of every random stream.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Independent replications (>= 2, for confidence intervals).
+    #[serde(default = "default_replications")]
+    pub replications: u32,
+    /// Agent sessions per replication.
+    #[serde(default = "default_sessions")]
+    pub sessions: u32,
+    /// The website.
+    pub site: SiteSpec,
+    /// Default fetch + parse latency of a page, seconds.
+    pub fetch: DistSpec,
+    /// How agents walk the site.
+    pub agent: AgentSpec,
+    /// The target LLM.
+    pub target: LlmSpec,
+    /// Extra LLM stages after each observation.
+    #[serde(default)]
+    pub stages: Vec<StageSpec>,
+    /// Draft LLMs (required by `speccache`).
+    #[serde(default)]
+    pub drafts: Vec<DraftSpec>,
+    /// Policies to compare (`none` always runs as the baseline).
+    #[serde(default = "default_policies")]
+    pub policies: Vec<Policy>,
+    /// Prefetch width `k`.
+    #[serde(default = "default_width")]
+    pub width: u32,
+    /// The action-observation cache.
+    #[serde(default)]
+    pub cache: CacheSpec,
+    /// The fetcher pool.
+    #[serde(default)]
+    pub fetcher: FetcherSpec,
+    /// Cost of serving a cache hit, seconds.
+    #[serde(default)]
+    pub lookup_cost: f64,
+    /// When sessions start.
+    #[serde(default)]
+    pub arrivals: ArrivalSpec,
+}
+
+/// An extra LLM stage run after each observation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    /// Label (e.g. `extract`, `critic`).
+    #[serde(default)]
+    pub name: String,
+    /// Latency profile.
+    pub latency: LlmSpec,
+}
+
+/// Cache parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    /// Capacity in entries (default 10, the reference code's `cache_size`).
+    #[serde(default = "default_capacity")]
+    pub capacity: u32,
+    /// Eviction policy.
+    #[serde(default)]
+    pub eviction: EvictionKind,
+    /// `session` (one cache per session) or `shared` (one for all sessions).
+    #[serde(default)]
+    pub scope: CacheScope,
+}
+
+/// Who shares a cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheScope {
+    /// One cache per session.
+    #[default]
+    Session,
+    /// One cache shared by every session of a replication.
+    Shared,
+}
+
+/// Fetcher pool parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetcherSpec {
+    /// Concurrent fetch slots (absent = unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slots: Option<u32>,
+    /// Demand fetches are served before queued prefetches.
+    #[serde(default = "default_true")]
+    pub demand_priority: bool,
+}
+
+/// Session arrival process. Tagged by `"process"`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "process", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ArrivalSpec {
+    /// Every session starts at time 0.
+    #[default]
+    AllAtStart,
+    /// Poisson arrivals at `rate_per_s` sessions per second.
+    Poisson {
+        /// Mean arrivals per second.
+        rate_per_s: f64,
+    },
+    /// One session every `every_s` seconds.
+    Interval {
+        /// Seconds between arrivals.
+        every_s: f64,
+    },
+}
+
+fn default_seed() -> u64 {
+    42
+}
+fn default_replications() -> u32 {
+    20
+}
+fn default_sessions() -> u32 {
+    50
+}
+fn default_width() -> u32 {
+    3
+}
+fn default_capacity() -> u32 {
+    10
+}
+fn default_true() -> bool {
+    true
+}
+fn default_policies() -> Vec<Policy> {
+    Policy::ALL.to_vec()
+}
+
+impl Default for CacheSpec {
+    fn default() -> Self {
+        CacheSpec {
+            capacity: default_capacity(),
+            eviction: EvictionKind::Lru,
+            scope: CacheScope::Session,
+        }
+    }
+}
+
+impl Default for FetcherSpec {
+    fn default() -> Self {
+        FetcherSpec {
+            slots: None,
+            demand_priority: true,
+        }
+    }
+}
+
+/// A scenario that failed to load: where, and every problem found.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{file}: cannot read scenario: {message}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The OS error.
+        message: String,
+    },
+    /// The file is not valid JSON or a field has the wrong type or an unknown name.
+    #[error("{file}: {path}: {message}")]
+    Parse {
+        /// The file.
+        file: String,
+        /// The field path (or `line L column C` for syntax errors).
+        path: String,
+        /// What serde said.
+        message: String,
+    },
+    /// Values are out of range or inconsistent.
+    #[error("{}", render(file, problems))]
+    Invalid {
+        /// The file.
+        file: String,
+        /// Every problem found.
+        problems: Vec<Problem>,
+    },
+}
+
+fn render(file: &str, problems: &[Problem]) -> String {
+    let lines: Vec<String> = problems.iter().map(|p| format!("{file}: {p}")).collect();
+    lines.join("\n")
+}
+
+/// A validated scenario, ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Where it came from (file path or `<default>`).
+    pub source: String,
+    /// The file as parsed (with defaults filled in), for reports and hashing.
+    pub file: ScenarioFile,
+    /// The simulated system.
+    pub model: Model,
+    /// The walker generating trajectories.
+    pub agent: Agent,
+    /// Policies to report, `none` first.
+    pub policies: Vec<Policy>,
+    arrivals: ArrivalSpec,
+}
+
+impl ScenarioFile {
+    /// Parses JSON text; errors name the field path or the line and column.
+    pub fn parse(text: &str, source: &str) -> Result<ScenarioFile, ScenarioError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| parse_error(source, e))
+    }
+
+    /// Parses an already-decoded JSON value (used by sweeps after applying overrides).
+    pub fn from_value(
+        value: serde_json::Value,
+        source: &str,
+    ) -> Result<ScenarioFile, ScenarioError> {
+        serde_path_to_error::deserialize(value).map_err(|e| parse_error(source, e))
+    }
+}
+
+fn parse_error(source: &str, e: serde_path_to_error::Error<serde_json::Error>) -> ScenarioError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let path = if inner.is_syntax() || inner.is_eof() || path == "." {
+        format!("line {} column {}", inner.line(), inner.column())
+    } else {
+        path
+    };
+    let mut message = inner.to_string();
+    // serde_json appends " at line L column C"; the path already says where.
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    ScenarioError::Parse {
+        file: source.to_string(),
+        path,
+        message,
+    }
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let source = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
+            file: source.clone(),
+            message: e.to_string(),
+        })?;
+        let file = ScenarioFile::parse(&text, &source)?;
+        Scenario::build(file, &source, path.parent())
+    }
+
+    /// The embedded default scenario.
+    pub fn default_scenario() -> Scenario {
+        let file =
+            ScenarioFile::parse(DEFAULT_SCENARIO, "<default>").expect("default scenario parses");
+        Scenario::build(file, "<default>", None).expect("default scenario is valid")
+    }
+
+    /// Validates a parsed file; `base` resolves relative paths inside it.
+    pub fn build(
+        file: ScenarioFile,
+        source: &str,
+        base: Option<&Path>,
+    ) -> Result<Scenario, ScenarioError> {
+        let mut p = Problems::new();
+        if file.replications < 2 {
+            p.push(
+                "replications",
+                format!(
+                    "must be at least 2 to form a confidence interval, got {}",
+                    file.replications
+                ),
+            );
+        }
+        if file.sessions == 0 {
+            p.push("sessions", "must be at least 1, got 0");
+        }
+        if file.width == 0 {
+            p.push("width", "must be at least 1 (the prefetch width k), got 0");
+        }
+        if let Some(0) = file.fetcher.slots {
+            p.push(
+                "fetcher.slots",
+                "must be at least 1, or absent for unlimited, got 0",
+            );
+        }
+        p.non_negative("lookup_cost", file.lookup_cost);
+        match &file.arrivals {
+            ArrivalSpec::AllAtStart => {}
+            ArrivalSpec::Poisson { rate_per_s } => {
+                p.positive("arrivals.rate_per_s", *rate_per_s);
+            }
+            ArrivalSpec::Interval { every_s } => {
+                p.non_negative("arrivals.every_s", *every_s);
+            }
+        }
+        if file.policies.is_empty() {
+            p.push(
+                "policies",
+                "must name at least one of none, cache, random, speccache, oracle",
+            );
+        }
+        if file.policies.contains(&Policy::Speccache) && file.drafts.is_empty() {
+            p.push(
+                "drafts",
+                "policy `speccache` needs at least one draft, got none",
+            );
+        }
+        if file.drafts.len() > MAX_DRAFTS {
+            p.push(
+                "drafts",
+                format!(
+                    "at most {MAX_DRAFTS} drafts are supported, got {}",
+                    file.drafts.len()
+                ),
+            );
+        }
+        let key = StreamKey::root(file.seed);
+        let site = file.site.build("site", base, key, &mut p);
+        let fetch = file.fetch.build("fetch", &mut p);
+        let agent = file.agent.build("agent", &mut p);
+        let target = file.target.build("target", &mut p);
+        let stages: Vec<_> = file
+            .stages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                s.latency
+                    .build(&join(&index("stages", i), "latency"), &mut p)
+            })
+            .collect();
+        let drafts: Vec<_> = file
+            .drafts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.build(&index("drafts", i), &mut p))
+            .collect();
+        if !p.is_empty() {
+            return Err(ScenarioError::Invalid {
+                file: source.to_string(),
+                problems: p.into_vec(),
+            });
+        }
+        let (Some(site), Some(fetch), Some(agent), Some(target)) = (site, fetch, agent, target)
+        else {
+            unreachable!("a missing part always records a problem")
+        };
+        let mut policies = vec![Policy::None];
+        for &q in &Policy::ALL[1..] {
+            if file.policies.contains(&q) {
+                policies.push(q);
+            }
+        }
+        let model = Model {
+            site: Arc::new(site),
+            fetch,
+            target,
+            stages,
+            drafts,
+            width: file.width as usize,
+            cache_capacity: file.cache.capacity as usize,
+            eviction: file.cache.eviction,
+            shared_cache: file.cache.scope == CacheScope::Shared,
+            fetch_slots: file.fetcher.slots,
+            demand_priority: file.fetcher.demand_priority,
+            lookup_cost: secs_to_nanos(file.lookup_cost),
+        };
+        Ok(Scenario {
+            source: source.to_string(),
+            arrivals: file.arrivals.clone(),
+            file,
+            model,
+            agent,
+            policies,
+        })
+    }
+
+    /// The scenario's name (the file's `name`, or its source).
+    pub fn name(&self) -> &str {
+        if self.file.name.is_empty() {
+            &self.source
+        } else {
+            &self.file.name
+        }
+    }
+
+    /// Arrival times of the sessions of a replication.
+    pub fn arrivals(&self, key: StreamKey) -> Vec<SimTime> {
+        let n = self.file.sessions as usize;
+        match &self.arrivals {
+            ArrivalSpec::AllAtStart => vec![SimTime::ZERO; n],
+            ArrivalSpec::Interval { every_s } => {
+                let gap = secs_to_nanos(*every_s);
+                (0..n as u64).map(|i| SimTime(i * gap)).collect()
+            }
+            ArrivalSpec::Poisson { rate_per_s } => {
+                let mut rng = key.rng(0, 0, Purpose::Arrival);
+                let gap = Dist::Exponential(
+                    rand_distr::Exp::new(*rate_per_s).expect("validated rate > 0"),
+                );
+                let mut t = SimTime::ZERO;
+                (0..n)
+                    .map(|i| {
+                        if i > 0 {
+                            t += gap.sample_nanos(&mut rng);
+                        }
+                        t
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The directory relative paths in the scenario resolve against.
+    pub fn base_dir(&self) -> Option<PathBuf> {
+        Path::new(&self.source).parent().map(Path::to_path_buf)
+    }
+}
