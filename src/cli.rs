@@ -2,15 +2,13 @@
 //!
 //! Exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::Path;
 
 use clap::{Parser, Subcommand};
 
-use crate::report::Report;
-use crate::runner;
 use crate::scenario::{Scenario, ScenarioError};
+
+mod run;
 
 /// Exit code for a failed run.
 pub const EXIT_FAILURE: i32 = 1;
@@ -39,25 +37,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  specsim run\n  specsim run scenarios/default.json --json\n  specsim run my.json --seed 7 --out report.json"
     )]
-    Run(RunArgs),
-}
-
-#[derive(Debug, clap::Args)]
-struct RunArgs {
-    /// Scenario file (JSON). Without it, the embedded default scenario runs.
-    scenario: Option<PathBuf>,
-    /// Print the report as JSON (fields documented in docs/report.md) instead of a table.
-    #[arg(long)]
-    json: bool,
-    /// Override the scenario's seed.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-    threads: Option<u32>,
-    /// Also write the JSON report to this file (atomically).
-    #[arg(long)]
-    out: Option<PathBuf>,
+    Run(run::RunArgs),
 }
 
 /// An error with the exit code it maps to.
@@ -71,18 +51,14 @@ pub struct CliError {
 
 impl From<ScenarioError> for CliError {
     fn from(e: ScenarioError) -> Self {
-        let code = match e {
-            ScenarioError::Io { .. } => EXIT_BAD_INPUT,
-            _ => EXIT_BAD_INPUT,
-        };
         CliError {
-            code,
+            code: EXIT_BAD_INPUT,
             message: e.to_string(),
         }
     }
 }
 
-fn failure(message: impl Into<String>) -> CliError {
+pub(crate) fn failure(message: impl Into<String>) -> CliError {
     CliError {
         code: EXIT_FAILURE,
         message: message.into(),
@@ -109,7 +85,7 @@ pub fn main() -> i32 {
 
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Run(a) => run(a),
+        Command::Run(a) => run::run(a),
     }
 }
 
@@ -141,52 +117,4 @@ pub fn load_scenario(path: Option<&Path>, seed: Option<u64>) -> Result<Scenario,
         scenario = Scenario::build(file, &scenario.source, base)?;
     }
     Ok(scenario)
-}
-
-fn run(a: RunArgs) -> Result<(), CliError> {
-    let scenario = load_scenario(a.scenario.as_deref(), a.seed)?;
-    let started = Instant::now();
-    let outcome = with_threads(a.threads, || runner::run(&scenario))?;
-    let report = Report::new(&scenario, &outcome);
-    let wall = started.elapsed();
-    if let Some(out) = &a.out {
-        write_atomic(out, report.to_json().as_bytes())
-            .map_err(|e| failure(format!("{}: cannot write report: {e}", out.display())))?;
-    }
-    let text = if a.json {
-        report.to_json()
-    } else {
-        report.to_table()
-    };
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(failure(format!("cannot write to stdout: {e}")));
-        }
-    }
-    let events = report.events();
-    eprintln!(
-        "wall time {:.3} s, {} simulated events ({:.1} M events/s)",
-        wall.as_secs_f64(),
-        events,
-        events as f64 / wall.as_secs_f64().max(1e-9) / 1e6
-    );
-    Ok(())
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced,
-/// then renamed over the target. An interrupted write leaves the old file or none.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -11,7 +11,8 @@
 //! - [`model`]: the SpecCache system model (`shared/spec/model.md`) as event handlers.
 //! - [`metrics`], [`stats`], [`report`]: what a run measures and how it is summarised.
 //! - [`scenario`], [`problems`]: scenario files and their validation.
-//! - [`runner`]: replications in parallel.
+//! - [`runner`]: replications in parallel; [`output`]: atomic file writes.
+//! - [`trace`]: the JSON Lines trace format of recorded runs.
 //! - [`cli`]: the command-line interface (the binary only calls [`cli::main`]).
 //!
 //! # Determinism contract
@@ -36,6 +37,7 @@ pub mod fetch;
 pub mod llm;
 pub mod metrics;
 pub mod model;
+pub mod output;
 pub mod policy;
 pub mod problems;
 pub mod report;
@@ -45,4 +47,5 @@ pub mod scenario;
 pub mod site;
 pub mod stats;
 pub mod time;
+pub mod trace;
 pub mod trajectory;

@@ -1,0 +1,62 @@
+//! `specsim run`: one scenario, one report.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::{failure, load_scenario, with_threads, CliError};
+use crate::output::write_atomic;
+use crate::report::Report;
+use crate::runner;
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario file (JSON). Without it, the embedded default scenario runs.
+    scenario: Option<PathBuf>,
+    /// Print the report as JSON (fields documented in docs/report.md) instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    threads: Option<u32>,
+    /// Also write the JSON report to this file (atomically).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn run(a: RunArgs) -> Result<(), CliError> {
+    let scenario = load_scenario(a.scenario.as_deref(), a.seed)?;
+    let started = Instant::now();
+    let outcome = with_threads(a.threads, || runner::run(&scenario))?;
+    let report = Report::new(&scenario, &outcome);
+    let wall = started.elapsed();
+    if let Some(out) = &a.out {
+        write_atomic(out, report.to_json().as_bytes())
+            .map_err(|e| failure(format!("{}: cannot write report: {e}", out.display())))?;
+    }
+    let text = if a.json {
+        report.to_json()
+    } else {
+        report.to_table()
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(failure(format!("cannot write to stdout: {e}")));
+        }
+    }
+    let events = report.events();
+    eprintln!(
+        "wall time {:.3} s, {} simulated events ({:.1} M events/s)",
+        wall.as_secs_f64(),
+        events,
+        events as f64 / wall.as_secs_f64().max(1e-9) / 1e6
+    );
+    Ok(())
+}
