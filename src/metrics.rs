@@ -36,6 +36,8 @@ pub struct IterationRecord {
     pub latency: Nanos,
     /// Target plus extra-stage LLM time.
     pub llm: Nanos,
+    /// Extra-stage LLM time (part of `llm`).
+    pub stages: Nanos,
     /// Web time of the observation's fetch (queueing + fetch, + lookup for a hit).
     pub web: Nanos,
     /// Part of `web` on the critical path (after the target decided).
@@ -68,6 +70,8 @@ pub struct RunMetrics {
     pub iteration_latency: u64,
     /// Sum of LLM time.
     pub llm: u64,
+    /// Sum of extra-stage LLM time (part of `llm`).
+    pub stages: u64,
     /// Sum of web time of visits.
     pub web: u64,
     /// Sum of exposed web time.
@@ -130,6 +134,7 @@ impl RunMetrics {
         self.iterations += 1;
         self.iteration_latency += r.latency;
         self.llm += r.llm;
+        self.stages += r.stages;
         self.iteration_latencies.push(r.latency);
         match r.outcome {
             Outcome::Answer => return,

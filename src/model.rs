@@ -623,6 +623,7 @@ impl<'m> Sim<'m> {
             start: sess.t0,
             latency: now.since(sess.t0),
             llm: sess.think + sess.stages,
+            stages: sess.stages,
             web: sess.web,
             exposed: sess.exposed,
             queue: sess.queue,

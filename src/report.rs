@@ -44,6 +44,25 @@ pub struct Report {
     pub cache_capacity: u32,
     /// One row per policy, `none` first.
     pub policies: Vec<PolicyRow>,
+    /// Latency distributions per policy (same order as `policies`), for CDF plots.
+    pub distributions: Vec<Distribution>,
+}
+
+/// Quantiles of a policy's latencies: entry `i` is the nearest-rank `i`-th percentile
+/// (`0..=100`), pooled over every replication.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    pub policy: String,
+    pub iter_latency_percentiles_s: Vec<f64>,
+    pub session_latency_percentiles_s: Vec<f64>,
+}
+
+/// The 101 percentiles 0..=100 of `values` (sorted in place), seconds.
+pub fn percentiles(values: &mut [u64]) -> Vec<f64> {
+    values.sort_unstable();
+    (0..=100)
+        .map(|q| nanos_to_secs(percentile_sorted(values, q as f64 / 100.0)))
+        .collect()
 }
 
 /// The metrics of one policy. Every field is documented in `docs/report.md`.
@@ -67,6 +86,8 @@ pub struct PolicyRow {
     pub llm_s: f64,
     pub llm_s_ci_lo: f64,
     pub llm_s_ci_hi: f64,
+    pub target_s: f64,
+    pub stages_s: f64,
     pub exposed_web_s: f64,
     pub exposed_web_s_ci_lo: f64,
     pub exposed_web_s_ci_hi: f64,
@@ -130,6 +151,8 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         .iter()
         .map(|m| nanos_to_secs(m.session_latency) / m.session_latencies.len().max(1) as f64));
     let llm = per_iter(|m| m.llm);
+    let stages = per_iter(|m| m.stages);
+    let target = per_iter(|m| m.llm - m.stages);
     let exposed = per_iter(|m| m.exposed);
     let hidden = per_iter(|m| m.hidden());
     let queue = per_iter(|m| m.queue);
@@ -187,6 +210,8 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         llm_s: llm.mean,
         llm_s_ci_lo: llm.lo,
         llm_s_ci_hi: llm.hi,
+        target_s: target.mean,
+        stages_s: stages.mean,
         exposed_web_s: exposed.mean,
         exposed_web_s_ci_lo: exposed.lo,
         exposed_web_s_ci_hi: exposed.hi,
@@ -228,12 +253,34 @@ impl Report {
         let column =
             |p: usize| -> Vec<&RunMetrics> { outcome.runs.iter().map(|r| &r[p]).collect() };
         let baseline = column(0);
-        let policies = outcome
+        let shown: Vec<(usize, &crate::policy::Policy)> = outcome
             .policies
             .iter()
             .enumerate()
             .filter(|(_, p)| scenario.file.policies.contains(p))
-            .map(|(i, p)| policy_row(p.name(), &column(i), &baseline))
+            .collect();
+        let policies = shown
+            .iter()
+            .map(|&(i, p)| policy_row(p.name(), &column(i), &baseline))
+            .collect();
+        let distributions = shown
+            .iter()
+            .map(|&(i, p)| {
+                let runs = column(i);
+                let mut it: Vec<u64> = runs
+                    .iter()
+                    .flat_map(|m| m.iteration_latencies.iter().copied())
+                    .collect();
+                let mut se: Vec<u64> = runs
+                    .iter()
+                    .flat_map(|m| m.session_latencies.iter().copied())
+                    .collect();
+                Distribution {
+                    policy: p.name().to_string(),
+                    iter_latency_percentiles_s: percentiles(&mut it),
+                    session_latency_percentiles_s: percentiles(&mut se),
+                }
+            })
             .collect();
         Report {
             tool: "specsim".into(),
@@ -248,6 +295,7 @@ impl Report {
             width: scenario.file.width,
             cache_capacity: scenario.file.cache.capacity,
             policies,
+            distributions,
         }
     }
 
