@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::scenario::{Scenario, ScenarioError};
 
 mod run;
+mod sweep;
 
 /// Exit code for a failed run.
 pub const EXIT_FAILURE: i32 = 1;
@@ -38,6 +39,16 @@ enum Command {
         after_help = "Examples:\n  specsim run\n  specsim run scenarios/default.json --json\n  specsim run my.json --seed 7 --out report.json"
     )]
     Run(run::RunArgs),
+    /// Run every cell of a scenario's sweep, in parallel, sharded and resumable.
+    #[command(
+        after_help = "Examples:\n  specsim sweep scenarios/paper-grid.json --out results/grid\n  specsim sweep grid.json --out results/grid --resume\n  specsim sweep grid.json --out results/s2 --shard 2/8\n  SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=8 specsim sweep grid.json --out results/s3"
+    )]
+    Sweep(sweep::SweepArgs),
+    /// Join the outputs of sweep shards into one results directory.
+    #[command(
+        after_help = "Examples:\n  specsim merge results/s1 results/s2 results/s3 --out results/all"
+    )]
+    Merge(sweep::MergeArgs),
 }
 
 /// An error with the exit code it maps to.
@@ -86,6 +97,8 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(a) => run::run(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Merge(a) => sweep::merge_cmd(a),
     }
 }
 

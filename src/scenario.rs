@@ -14,7 +14,8 @@ use crate::model::{Model, MAX_DRAFTS};
 use crate::policy::Policy;
 use crate::problems::{index, join, Problem, Problems};
 use crate::rng::{Purpose, StreamKey};
-use crate::site::SiteSpec;
+use crate::site::{Site, SiteSpec};
+use crate::sweep::SweepSpec;
 use crate::time::{secs_to_nanos, SimTime};
 use crate::trajectory::{Agent, AgentSpec};
 
@@ -34,6 +35,9 @@ pub struct ScenarioFile {
     /// Master seed of every random stream.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Seed of site generation (default: `seed`). Sweeps pin it so that cells share a site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_seed: Option<u64>,
     /// Independent replications (>= 2, for confidence intervals).
     #[serde(default = "default_replications")]
     pub replications: u32,
@@ -72,6 +76,9 @@ pub struct ScenarioFile {
     /// When sessions start.
     #[serde(default)]
     pub arrivals: ArrivalSpec,
+    /// Parameter sweep (used by `specsim sweep`; `specsim run` runs the base scenario).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepSpec>,
 }
 
 /// An extra LLM stage run after each observation.
@@ -296,6 +303,17 @@ impl Scenario {
         source: &str,
         base: Option<&Path>,
     ) -> Result<Scenario, ScenarioError> {
+        Scenario::build_with(file, source, base, None)
+    }
+
+    /// Like [`Scenario::build`], reusing sites already generated for the same site spec and
+    /// site seed (sweeps build thousands of cells on one site).
+    pub fn build_with(
+        file: ScenarioFile,
+        source: &str,
+        base: Option<&Path>,
+        sites: Option<&SiteCache>,
+    ) -> Result<Scenario, ScenarioError> {
         let mut p = Problems::new();
         if file.replications < 2 {
             p.push(
@@ -349,8 +367,14 @@ impl Scenario {
                 ),
             );
         }
-        let key = StreamKey::root(file.seed);
-        let site = file.site.build("site", base, key, &mut p);
+        let site_seed = file.site_seed.unwrap_or(file.seed);
+        let site = match sites {
+            Some(cache) => cache.get_or_build(&file.site, site_seed, base, &mut p),
+            None => file
+                .site
+                .build("site", base, StreamKey::root(site_seed), &mut p)
+                .map(Arc::new),
+        };
         let fetch = file.fetch.build("fetch", &mut p);
         let agent = file.agent.build("agent", &mut p);
         let target = file.target.build("target", &mut p);
@@ -386,7 +410,7 @@ impl Scenario {
             }
         }
         let model = Model {
-            site: Arc::new(site),
+            site,
             fetch,
             target,
             stages,
@@ -448,5 +472,33 @@ impl Scenario {
     /// The directory relative paths in the scenario resolve against.
     pub fn base_dir(&self) -> Option<PathBuf> {
         Path::new(&self.source).parent().map(Path::to_path_buf)
+    }
+}
+
+/// Sites already generated, by (site spec, site seed): cells of a sweep that do not change
+/// the site share one.
+#[derive(Debug, Default)]
+pub struct SiteCache {
+    sites: std::sync::Mutex<std::collections::BTreeMap<(String, u64), Arc<Site>>>,
+}
+
+impl SiteCache {
+    /// The site for `spec` and `seed`, generated on first use.
+    pub fn get_or_build(
+        &self,
+        spec: &SiteSpec,
+        seed: u64,
+        base: Option<&Path>,
+        p: &mut Problems,
+    ) -> Option<Arc<Site>> {
+        let key = (serde_json::to_string(spec).unwrap_or_default(), seed);
+        if let Some(s) = self.sites.lock().ok()?.get(&key) {
+            return Some(Arc::clone(s));
+        }
+        let site = Arc::new(spec.build("site", base, StreamKey::root(seed), p)?);
+        if let Ok(mut m) = self.sites.lock() {
+            m.entry(key).or_insert_with(|| Arc::clone(&site));
+        }
+        Some(site)
     }
 }

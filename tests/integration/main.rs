@@ -6,3 +6,4 @@ mod common;
 mod determinism;
 mod invariants;
 mod statistics;
+mod sweep;
