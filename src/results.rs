@@ -171,9 +171,10 @@ impl Results {
     /// Reads a results directory: its manifest and rows, grouped by cell.
     pub fn read(dir: &Path) -> Result<(Manifest, Results, Vec<String>), ResultsError> {
         let mp = dir.join(MANIFEST);
-        let text = std::fs::read_to_string(&mp).map_err(|e| err(&mp, format!("cannot read: {e}")))?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|e| err(&mp, format!("not a specsim manifest: {e}")))?;
+        let text =
+            std::fs::read_to_string(&mp).map_err(|e| err(&mp, format!("cannot read: {e}")))?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .map_err(|e| err(&mp, format!("not a specsim manifest: {e}")))?;
         let index: BTreeMap<&str, usize> = manifest
             .cell_ids
             .iter()
@@ -181,7 +182,8 @@ impl Results {
             .map(|(i, id)| (id.as_str(), i))
             .collect();
         let rp = dir.join(RESULTS_JSONL);
-        let text = std::fs::read_to_string(&rp).map_err(|e| err(&rp, format!("cannot read: {e}")))?;
+        let text =
+            std::fs::read_to_string(&rp).map_err(|e| err(&rp, format!("cannot read: {e}")))?;
         let mut results = Results::default();
         let mut seen_ids = Vec::new();
         let mut current: Option<(usize, Vec<Value>)> = None;
@@ -193,7 +195,10 @@ impl Results {
                 .ok_or_else(|| err(&rp, format!("line {}: missing field `cell`", n + 1)))?
                 .to_string();
             let &i = index.get(id.as_str()).ok_or_else(|| {
-                err(&rp, format!("line {}: cell {id} is not a cell of this sweep", n + 1))
+                err(
+                    &rp,
+                    format!("line {}: cell {id} is not a cell of this sweep", n + 1),
+                )
             })?;
             match &mut current {
                 Some((ci, rows)) if *ci == i => rows.push(v),
@@ -265,9 +270,15 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, ResultsError> {
                     m.scenario_hash, fp.display(), f.scenario_hash)));
             }
             if m.version != f.version {
-                return Err(err(d, format!(
-                    "was written by specsim {} but {} by specsim {}: refusing to merge",
-                    m.version, fp.display(), f.version)));
+                return Err(err(
+                    d,
+                    format!(
+                        "was written by specsim {} but {} by specsim {}: refusing to merge",
+                        m.version,
+                        fp.display(),
+                        f.version
+                    ),
+                ));
             }
         } else {
             first = Some((d.clone(), m.clone()));
@@ -275,8 +286,13 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, ResultsError> {
         for (i, rows) in r.rows {
             match all.rows.get(&i) {
                 Some(existing) if *existing != rows => {
-                    return Err(err(d, format!(
-                        "cell {} differs from the same cell in another shard", m.cell_ids[i])));
+                    return Err(err(
+                        d,
+                        format!(
+                            "cell {} differs from the same cell in another shard",
+                            m.cell_ids[i]
+                        ),
+                    ));
                 }
                 Some(_) => duplicated.push(m.cell_ids[i].clone()),
                 None => {

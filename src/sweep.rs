@@ -204,14 +204,21 @@ impl Sweep {
         let scenario_hash = hash_hex(hash_text.as_bytes());
         let Some(spec) = file.sweep.take() else {
             let mut p = Problems::new();
-            p.push("sweep", "is missing: `specsim sweep` needs a `sweep` section with `grid` and/or `cases`");
+            p.push(
+                "sweep",
+                "is missing: `specsim sweep` needs a `sweep` section with `grid` and/or `cases`",
+            );
             return Err(invalid(p));
         };
         if file.site_seed.is_none() {
             file.site_seed = Some(file.seed);
         }
         let base = serde_json::to_value(&file).expect("scenario serialises");
-        let name = if file.name.is_empty() { source.to_string() } else { file.name.clone() };
+        let name = if file.name.is_empty() {
+            source.to_string()
+        } else {
+            file.name.clone()
+        };
         let mut sweep = Sweep {
             source: source.to_string(),
             name,
@@ -256,13 +263,19 @@ impl Sweep {
                         .join("; "),
                     ScenarioError::Io { message, .. } => message,
                 };
-                p.push(where_, format!("value {value} for `{path}` is invalid: {msg}"));
+                p.push(
+                    where_,
+                    format!("value {value} for `{path}` is invalid: {msg}"),
+                );
             }
         };
         for (i, axis) in self.spec.grid.iter().enumerate() {
             let at = index("sweep.grid", i);
             if axis.values.is_empty() {
-                p.push(format!("{at}.values"), format!("axis `{}` has no values", axis.path));
+                p.push(
+                    format!("{at}.values"),
+                    format!("axis `{}` has no values", axis.path),
+                );
             }
             for (j, v) in axis.values.iter().enumerate() {
                 check(index(&format!("{at}.values"), j), &axis.path, v, &mut p);
@@ -358,7 +371,12 @@ impl Sweep {
             let id = u64::from_str_radix(&cell.id, 16).unwrap_or(0);
             file.seed = combine(file.seed, id);
         }
-        Scenario::build_with(file, &self.source, self.base_dir.as_deref(), Some(&self.sites))
+        Scenario::build_with(
+            file,
+            &self.source,
+            self.base_dir.as_deref(),
+            Some(&self.sites),
+        )
     }
 }
 
@@ -467,7 +485,9 @@ mod tests {
 
     #[test]
     fn shards_partition_cells() {
-        let shards: Vec<Shard> = (1..=3).map(|i| Shard::parse(&format!("{i}/3")).unwrap()).collect();
+        let shards: Vec<Shard> = (1..=3)
+            .map(|i| Shard::parse(&format!("{i}/3")).unwrap())
+            .collect();
         for cell in 0..100 {
             assert_eq!(shards.iter().filter(|s| s.owns(cell)).count(), 1);
         }
@@ -479,11 +499,30 @@ mod tests {
     #[test]
     fn shards_from_slurm_and_kubernetes() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(a, _)| *a == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
-        let s = Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "8"), ("SLURM_ARRAY_TASK_MIN", "0")]), None);
+        let s = Shard::from_env(
+            env(&[
+                ("SLURM_ARRAY_TASK_ID", "4"),
+                ("SLURM_ARRAY_TASK_COUNT", "8"),
+                ("SLURM_ARRAY_TASK_MIN", "0"),
+            ]),
+            None,
+        );
         assert_eq!(s.unwrap(), Some(Shard { index: 5, count: 8 }));
-        let s = Shard::from_env(env(&[("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_MAX", "4")]), None);
+        let s = Shard::from_env(
+            env(&[
+                ("SLURM_ARRAY_TASK_ID", "3"),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+                ("SLURM_ARRAY_TASK_MAX", "4"),
+            ]),
+            None,
+        );
         assert_eq!(s.unwrap(), Some(Shard { index: 3, count: 4 }));
         let s = Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "0")]), Some(5));
         assert_eq!(s.unwrap(), Some(Shard { index: 1, count: 5 }));

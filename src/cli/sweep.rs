@@ -179,7 +179,11 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         results = r;
     }
     let mine: Vec<&Cell> = sweep.cells.iter().filter(|c| shard.owns(c.index)).collect();
-    let mut todo: Vec<&Cell> = mine.iter().copied().filter(|c| !results.has(c.index)).collect();
+    let mut todo: Vec<&Cell> = mine
+        .iter()
+        .copied()
+        .filter(|c| !results.has(c.index))
+        .collect();
     if let Some(max) = a.max_cells {
         todo.truncate(max);
     }
@@ -199,7 +203,9 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
     write(&results)?;
     let already = mine.iter().filter(|c| results.has(c.index)).count();
     let mut progress = Progress::new(mine.len(), already, a.quiet);
-    let threads = a.threads.map_or_else(rayon::current_num_threads, |t| t as usize);
+    let threads = a
+        .threads
+        .map_or_else(rayon::current_num_threads, |t| t as usize);
     let batch = (threads * 4).max(todo.len() / 50 + 1).min(256);
     for chunk in todo.chunks(batch) {
         let rows: Vec<Result<Vec<serde_json::Value>, CliError>> = with_threads(a.threads, || {

@@ -68,7 +68,9 @@ fn threads_one_and_two_give_identical_files() {
     let a = read(&t.path().join("a"));
     assert_eq!(a, read(&t.path().join("b")));
     assert_eq!(a.1.lines().count(), 18 * 3, "one row per cell and policy");
-    assert!(a.0.starts_with("cell,cache.capacity,width,drafts[0].accuracy.top1,policy,"));
+    assert!(a
+        .0
+        .starts_with("cell,cache.capacity,width,drafts[0].accuracy.top1,policy,"));
 }
 
 #[test]
@@ -77,7 +79,11 @@ fn merged_shards_equal_the_single_run() {
     let scn = write_scenario(t.path(), &scenario(false));
     sweep(&scn, &t.path().join("all"), &[]);
     for i in 1..=3 {
-        sweep(&scn, &t.path().join(format!("s{i}")), &["--shard", &format!("{i}/3")]);
+        sweep(
+            &scn,
+            &t.path().join(format!("s{i}")),
+            &["--shard", &format!("{i}/3")],
+        );
     }
     // Slurm variables pick the shard when no flag is given.
     let s2 = t.path().join("slurm2");
@@ -168,7 +174,10 @@ fn killed_then_resumed_equals_uninterrupted() {
     // Whatever moment the kill hit, the files on disk are complete and parse.
     let (csv, jsonl, man) = read(&killed);
     let m: Value = serde_json::from_str(&man).unwrap();
-    assert_eq!(jsonl.lines().count(), 3 * m["cells_done"].as_u64().unwrap() as usize);
+    assert_eq!(
+        jsonl.lines().count(),
+        3 * m["cells_done"].as_u64().unwrap() as usize
+    );
     assert_eq!(csv.lines().count(), 1 + jsonl.lines().count());
     for line in jsonl.lines() {
         serde_json::from_str::<Value>(line).unwrap();
@@ -267,5 +276,7 @@ fn bad_shard_and_mismatched_merge_are_rejected() {
         .arg(t.path().join("m"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("is a shard of a different scenario"));
+        .stderr(predicate::str::contains(
+            "is a shard of a different scenario",
+        ));
 }
