@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::scenario::{Scenario, ScenarioError};
 
+mod reproduce;
 mod run;
 mod sweep;
 
@@ -49,6 +50,11 @@ enum Command {
         after_help = "Examples:\n  specsim merge results/s1 results/s2 results/s3 --out results/all"
     )]
     Merge(sweep::MergeArgs),
+    /// Compare the paper's published figures with the calibrated scenarios' results.
+    #[command(
+        after_help = "Examples:\n  specsim reproduce\n  specsim reproduce --reduced --json\n  specsim reproduce --scenarios my-calibration/"
+    )]
+    Reproduce(reproduce::ReproduceArgs),
 }
 
 /// An error with the exit code it maps to.
@@ -99,6 +105,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Run(a) => run::run(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Merge(a) => sweep::merge_cmd(a),
+        Command::Reproduce(a) => reproduce::reproduce(a),
     }
 }
 

@@ -41,6 +41,7 @@ pub mod output;
 pub mod policy;
 pub mod problems;
 pub mod report;
+pub mod reproduce;
 pub mod results;
 pub mod rng;
 pub mod runner;
