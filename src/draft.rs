@@ -202,7 +202,12 @@ pub fn pick_distinct<R: Rng + ?Sized>(
 ) {
     let base = out.len();
     let eligible = |v: PageId, out: &Vec<PageId>| Some(v) != exclude && !out[..].contains(&v);
-    let available = links.iter().filter(|&&v| Some(v) != exclude).count();
+    // Counting the eligible links is O(degree); only needed when k is close to the degree.
+    let available = if k + 1 < links.len() {
+        links.len()
+    } else {
+        links.iter().filter(|&&v| Some(v) != exclude).count()
+    };
     let want = k.min(available);
     if want == 0 {
         return;
