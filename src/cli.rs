@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 
 use crate::scenario::{Scenario, ScenarioError};
 
+mod fit;
 mod run;
+mod study;
 
 /// Exit code for a failed run.
 pub const EXIT_FAILURE: i32 = 1;
@@ -38,6 +40,16 @@ enum Command {
         after_help = "Examples:\n  specsim run\n  specsim run scenarios/default.json --json\n  specsim run my.json --seed 7 --out report.json"
     )]
     Run(run::RunArgs),
+    /// Fit latency distributions to samples or a public dataset; write profiles.
+    #[command(
+        after_help = "Examples:\n  specsim fit latencies.csv --field fetch_s --out traces/profiles/fetch.json\n  specsim fit runs.jsonl --field timing.ttft --json\n  specsim fit speed.csv --quantiles --row 1 --out speed.json\n  specsim fit --from llmperf ../shared/data/llmperf --out-dir traces/profiles\n  specsim fit --from thefastest ../shared/data/thefastest/measurements.jsonl --model gpt-4o\n  specsim fit --from har ../shared/data/har --har requests --out har.json\n  specsim fit --from httparchive ../shared/data/httparchive/speed_index_2022.csv --client mobile --out si.json\n\nSee docs/fitting.md and docs/data.md."
+    )]
+    Fit(fit::FitArgs),
+    /// Latency variability per model (median, p95, CV, max/min), by region and day.
+    #[command(
+        after_help = "Examples:\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl --by model-region --cmd=--max-tokens=20\n  specsim latency-study ../shared/data/llmperf --metric ttft --json"
+    )]
+    LatencyStudy(study::StudyArgs),
 }
 
 /// An error with the exit code it maps to.
@@ -86,6 +98,8 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(a) => run::run(a),
+        Command::Fit(a) => fit::run(a),
+        Command::LatencyStudy(a) => study::run(a),
     }
 }
 

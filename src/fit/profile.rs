@@ -35,6 +35,46 @@ impl LlmSample {
     }
 }
 
+/// Largest KS statistic at which an LLM profile keeps the best parametric family; above
+/// it (e.g. output tokens, a count concentrated on a few values) the profile holds an
+/// empirical summary of [`EMPIRICAL_POINTS`] quantiles instead.
+pub const KS_MAX: f64 = 0.2;
+
+/// Quantiles kept by an empirical summary.
+pub const EMPIRICAL_POINTS: usize = 100;
+
+/// The distribution chosen for one quantity of a profile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    /// The distribution.
+    pub spec: DistSpec,
+    /// `constant`, a family name, or `empirical`.
+    pub chosen: String,
+}
+
+/// The best family by AIC, unless its KS statistic exceeds [`KS_MAX`]: then an empirical
+/// summary of the sample's quantiles.
+pub fn choose(report: &FitReport, values: &[f64]) -> Choice {
+    match report.best_fit() {
+        None => Choice {
+            spec: report.best_spec(),
+            chosen: "constant".into(),
+        },
+        Some(b) if b.ks <= KS_MAX => Choice {
+            spec: b.spec.clone(),
+            chosen: b.family.name().into(),
+        },
+        Some(_) => {
+            let mut sorted = values.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            Choice {
+                spec: FitReport::empirical_spec(&sorted, EMPIRICAL_POINTS),
+                chosen: "empirical".into(),
+            }
+        }
+    }
+}
+
 /// Fits of an LLM's three quantities and the resulting profile.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LlmFit {
@@ -46,27 +86,35 @@ pub struct LlmFit {
     pub tokens: FitReport,
     /// End-to-end latency, seconds (for reference; the profile rebuilds it).
     pub e2e: FitReport,
+    /// What the profile uses for ttft, tpot and output tokens.
+    pub choices: [Choice; 3],
 }
 
 impl LlmFit {
-    /// The profile: best family of each quantity.
+    /// The profile: the chosen distribution of each quantity (see [`choose`]).
     pub fn spec(&self) -> LlmSpec {
         LlmSpec {
             latency: None,
-            ttft: Some(self.ttft.best_spec()),
-            tpot: Some(self.tpot.best_spec()),
-            output_tokens: Some(self.tokens.best_spec()),
+            ttft: Some(self.choices[0].spec.clone()),
+            tpot: Some(self.choices[1].spec.clone()),
+            output_tokens: Some(self.choices[2].spec.clone()),
         }
     }
 
-    /// One summary line per quantity.
+    /// One summary line per quantity (KS and AIC are those of the best parametric family).
     pub fn summaries(&self) -> Vec<FitSummary> {
-        vec![
+        let mut out = vec![
             FitSummary::new("ttft", "s", &self.ttft),
             FitSummary::new("tpot", "s", &self.tpot),
             FitSummary::new("output_tokens", "tokens", &self.tokens),
             FitSummary::new("e2e", "s", &self.e2e),
-        ]
+        ];
+        for (s, c) in out.iter_mut().zip(&self.choices) {
+            if c.chosen == "empirical" {
+                s.chosen = format!("empirical (best parametric {} has KS > {KS_MAX})", s.chosen);
+            }
+        }
+        out
     }
 }
 
@@ -77,11 +125,14 @@ pub fn fit_llm(samples: &[LlmSample]) -> Result<LlmFit, FitError> {
     let tpot: Vec<f64> = samples.iter().filter_map(LlmSample::tpot).collect();
     let tokens: Vec<f64> = samples.iter().map(|s| s.tokens).collect();
     let e2e: Vec<f64> = samples.iter().map(|s| s.e2e).collect();
+    let (rt, rp, rk) = (fit(&ttft)?, fit(&tpot)?, fit(&tokens)?);
+    let choices = [choose(&rt, &ttft), choose(&rp, &tpot), choose(&rk, &tokens)];
     Ok(LlmFit {
-        ttft: fit(&ttft)?,
-        tpot: fit(&tpot)?,
-        tokens: fit(&tokens)?,
+        ttft: rt,
+        tpot: rp,
+        tokens: rk,
         e2e: fit(&e2e)?,
+        choices,
     })
 }
 
@@ -237,8 +288,8 @@ mod tests {
         let f = fit_llm(&samples).unwrap();
         // Every request has 151 tokens: a constant, not a degenerate fit.
         assert_eq!(
-            f.tokens.best_spec(),
-            DistSpec::Constant { value: 151.0 }
+            f.spec().output_tokens,
+            Some(DistSpec::Constant { value: 151.0 })
         );
         let spec = f.spec();
         let mut p = Problems::new();
@@ -267,5 +318,27 @@ mod tests {
         assert_eq!(back.fits[2].chosen, "constant");
         assert!(matches!(back.profile, Profile::Llm(_)));
         assert!((error_rate(50, 2) - 2.0 / 52.0).abs() < 1e-15);
+    }
+}
+
+#[cfg(test)]
+mod choice_tests {
+    use super::*;
+
+    #[test]
+    fn poor_fits_fall_back_to_empirical_quantiles() {
+        // 90 % of the sample at 150, 10 % at 120: no continuous family gets KS <= 0.2.
+        let xs: Vec<f64> = (0..200).map(|i| if i % 10 == 0 { 120.0 } else { 150.0 }).collect();
+        let r = fit(&xs).unwrap();
+        assert!(r.best_fit().unwrap().ks > KS_MAX);
+        let c = choose(&r, &xs);
+        assert_eq!(c.chosen, "empirical");
+        match c.spec {
+            DistSpec::Empirical { samples } => {
+                assert_eq!(samples.len(), EMPIRICAL_POINTS);
+                assert_eq!(samples.iter().filter(|v| **v == 120.0).count(), 10);
+            }
+            s => panic!("{s:?}"),
+        }
     }
 }

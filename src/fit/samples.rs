@@ -257,11 +257,16 @@ struct Walker<'a> {
     field: Option<&'a str>,
 }
 
+/// The 1-based line of `text` on which `raw` (a slice borrowed from `text`) starts.
+pub fn line_of(text: &str, raw: &RawValue) -> usize {
+    let offset = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    let offset = offset.min(text.len());
+    1 + text[..offset].matches('\n').count()
+}
+
 impl Walker<'_> {
     fn line_of(&self, raw: &RawValue) -> usize {
-        let offset = (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
-        let offset = offset.min(self.text.len());
-        self.base_line + self.text[..offset].matches('\n').count()
+        self.base_line - 1 + line_of(self.text, raw)
     }
 
     fn what(&self) -> String {
