@@ -144,7 +144,10 @@ pub fn fit(xs: &[f64]) -> Result<FitReport, FitError> {
         let reason = if constant {
             Some(format!("all {n} samples equal {}", sorted[0]))
         } else if zeros > 0 && family != Family::Exponential {
-            Some(format!("{zeros} samples are 0; {} needs x > 0", family.name()))
+            Some(format!(
+                "{zeros} samples are 0; {} needs x > 0",
+                family.name()
+            ))
         } else {
             None
         };
@@ -261,7 +264,11 @@ mod tests {
 
     #[test]
     fn recovers_lognormal() {
-        let r = fit(&draw(rand_distr::LogNormal::new(6f64.ln(), 0.6).unwrap(), 2)).unwrap();
+        let r = fit(&draw(
+            rand_distr::LogNormal::new(6f64.ln(), 0.6).unwrap(),
+            2,
+        ))
+        .unwrap();
         assert_eq!(r.best, Some(Family::Lognormal));
         match r.best_fit().unwrap().params() {
             Params::Lognormal { median, sigma } => {
@@ -333,7 +340,10 @@ mod tests {
         let r = fit(&[0.0, 1.0, 2.0, 3.0]).unwrap();
         assert_eq!(r.fits.len(), 1);
         assert_eq!(r.best, Some(Family::Exponential));
-        assert_eq!(r.skipped[0].reason, "1 samples are 0; lognormal needs x > 0");
+        assert_eq!(
+            r.skipped[0].reason,
+            "1 samples are 0; lognormal needs x > 0"
+        );
     }
 
     #[test]

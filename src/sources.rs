@@ -44,8 +44,10 @@ impl Dataset {
 
 /// The file name without directories (profiles must not depend on where data lives).
 pub fn base_name(p: &Path) -> String {
-    p.file_name()
-        .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Expands directories into their files with extension `ext` (sorted by name); plain
@@ -61,7 +63,10 @@ pub fn expand(paths: &[PathBuf], ext: &str) -> Result<Vec<PathBuf>, DataError> {
                 .collect();
             files.sort();
             if files.is_empty() {
-                return Err(DataError::file(p, format!("no *.{ext} files in this directory")));
+                return Err(DataError::file(
+                    p,
+                    format!("no *.{ext} files in this directory"),
+                ));
             }
             out.extend(files);
         } else {

@@ -202,10 +202,19 @@ pub fn study(obs: &Observations, metric: Metric, by: GroupBy) -> Vec<StudyRow> {
         };
         groups.entry(key).or_default().push(x);
         if let Some(r) = &o.region {
-            regions.entry(o.model.clone()).or_default().entry(r.clone()).or_default().push(x);
+            regions
+                .entry(o.model.clone())
+                .or_default()
+                .entry(r.clone())
+                .or_default()
+                .push(x);
         }
         if let Some(d) = &o.day {
-            days.entry(o.model.clone()).or_default().entry(d.clone()).or_default().push(x);
+            days.entry(o.model.clone())
+                .or_default()
+                .entry(d.clone())
+                .or_default()
+                .push(x);
         }
     }
     groups

@@ -107,7 +107,10 @@ impl std::convert::From<DataError> for CliError {
 /// Writes `text` to stdout, ignoring a closed pipe.
 pub(super) fn print_out(text: &str) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(failure(format!("cannot write to stdout: {e}")))
         }
@@ -131,7 +134,9 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 pub fn run(a: FitArgs) -> Result<(), CliError> {
     if let Some(s) = a.scale {
         if !(s.is_finite() && s > 0.0) {
-            return Err(bad(format!("--scale: must be a finite number > 0, got {s}")));
+            return Err(bad(format!(
+                "--scale: must be a finite number > 0, got {s}"
+            )));
         }
     }
     if a.out.is_some() && a.out_dir.is_some() {
@@ -153,7 +158,10 @@ fn single_file(a: &FitArgs) -> Result<&Path, CliError> {
         many => Err(bad(format!(
             "this mode reads one file, got {}: {}",
             many.len(),
-            many.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }
@@ -164,7 +172,12 @@ fn stem(p: &Path) -> String {
 }
 
 /// Checks, scales and fits samples read from `path`.
-fn fit_located(path: &Path, what: &str, xs: &[Located], scale: Option<f64>) -> Result<FitReport, CliError> {
+fn fit_located(
+    path: &Path,
+    what: &str,
+    xs: &[Located],
+    scale: Option<f64>,
+) -> Result<FitReport, CliError> {
     check_latencies(path, what, xs)?;
     let values: Vec<f64> = xs.iter().map(|x| x.value * scale.unwrap_or(1.0)).collect();
     fit(&values).map_err(|e| bad(format!("{}: {what}: {e}", path.display())))
@@ -208,9 +221,12 @@ fn plain(a: &FitArgs) -> Result<(), CliError> {
     let what = a
         .field
         .as_deref()
-        .map_or_else(|| "value".to_string(), |f| format!("field `{f}`"));
+        .map_or_else(|| "value".to_string(), |f| format!("`{f}`"));
     let report = fit_located(path, &what, &xs, a.scale)?;
-    let values: Vec<f64> = xs.iter().map(|x| x.value * a.scale.unwrap_or(1.0)).collect();
+    let values: Vec<f64> = xs
+        .iter()
+        .map(|x| x.value * a.scale.unwrap_or(1.0))
+        .collect();
     let source = crate::fit::profile::Source {
         dataset: sources::base_name(path),
         upstream: String::new(),
@@ -227,7 +243,9 @@ fn plain(a: &FitArgs) -> Result<(), CliError> {
         write_doc(out, &doc)?;
     }
     if a.json {
-        print_out(&to_json(&serde_json::json!({"fit": report, "profile": doc})))
+        print_out(&to_json(
+            &serde_json::json!({"fit": report, "profile": doc}),
+        ))
     } else {
         let title = format!("{} ({what})", path.display());
         print_out(&fit_table(&title, &report))?;
@@ -238,7 +256,10 @@ fn plain(a: &FitArgs) -> Result<(), CliError> {
 fn paste_hint(p: &Profile) -> String {
     let json = match p {
         Profile::Latency(DistSpec::Empirical { samples }) => {
-            format!("{{\"dist\": \"empirical\", \"samples\": [{} values]}}", samples.len())
+            format!(
+                "{{\"dist\": \"empirical\", \"samples\": [{} values]}}",
+                samples.len()
+            )
         }
         Profile::Latency(d) => serde_json::to_string(d).unwrap_or_default(),
         Profile::Llm(l) => serde_json::to_string(l).unwrap_or_default(),
@@ -250,9 +271,20 @@ fn paste_hint(p: &Profile) -> String {
 pub fn fit_table(title: &str, r: &FitReport) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["family", "parameters", "KS", "log-lik", "AIC", "chosen"]);
+    t.set_header(vec![
+        "family",
+        "parameters",
+        "KS",
+        "log-lik",
+        "AIC",
+        "chosen",
+    ]);
     for f in &r.fits {
-        let chosen = if Some(f.family) == r.best { "best AIC" } else { "" };
+        let chosen = if Some(f.family) == r.best {
+            "best AIC"
+        } else {
+            ""
+        };
         t.add_row(vec![
             Cell::new(f.family.name()),
             Cell::new(f.params().describe()),
@@ -293,6 +325,22 @@ pub fn fit_table(title: &str, r: &FitReport) -> String {
         ),
         None => format!("all samples equal: constant {}", r.median),
     };
+    let mut choice = choice;
+    if let Some(crate::fit::Params::Pareto { shape, .. }) = r.best_fit().map(|b| b.params()) {
+        if shape <= 1.0 {
+            choice.push_str(&format!(
+                "\nwarning: pareto shape {} <= 1 has an infinite mean; simulated means will not settle (consider --empirical)",
+                sig(shape)
+            ));
+        }
+    }
+    if let Some(b) = r.best_fit().filter(|b| b.ks > crate::fit::profile::KS_MAX) {
+        choice.push_str(&format!(
+            "\nwarning: KS {:.3} > {}: no family fits well (consider --empirical)",
+            b.ks,
+            crate::fit::profile::KS_MAX
+        ));
+    }
     format!(
         "{title}: n={} min={} median={} mean={} max={}\n{t}\n{choice}\n",
         r.n,
@@ -308,7 +356,12 @@ fn short(r: &FitReport, c: &crate::fit::profile::Choice) -> String {
         Some(f) if c.chosen == "empirical" => {
             format!("empirical ({} KS {:.3} too poor)", f.family.name(), f.ks)
         }
-        Some(f) => format!("{} {} KS {:.3}", f.family.name(), f.params().describe(), f.ks),
+        Some(f) => format!(
+            "{} {} KS {:.3}",
+            f.family.name(),
+            f.params().describe(),
+            f.ks
+        ),
         None => format!("constant {}", sig(r.median)),
     }
 }
@@ -334,11 +387,20 @@ fn llm_doc(
 }
 
 /// Writes LLM profiles and prints their table or JSON.
-fn emit_llm(a: &FitArgs, title: &str, docs: Vec<(ProfileDoc, LlmFit)>, skipped: Vec<String>) -> Result<(), CliError> {
+fn emit_llm(
+    a: &FitArgs,
+    title: &str,
+    docs: Vec<(ProfileDoc, LlmFit)>,
+    skipped: Vec<String>,
+) -> Result<(), CliError> {
     if docs.is_empty() {
         return Err(bad(format!(
             "{title}: nothing to fit{}",
-            if skipped.is_empty() { String::new() } else { format!(" ({})", skipped.join("; ")) }
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", skipped.join("; "))
+            }
         )));
     }
     if let Some(out) = &a.out {
@@ -366,7 +428,16 @@ fn emit_llm(a: &FitArgs, title: &str, docs: Vec<(ProfileDoc, LlmFit)>, skipped: 
     }
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["profile", "ok", "failed", "error rate", "ttft s", "tpot s", "output tokens", "e2e median s"]);
+    t.set_header(vec![
+        "profile",
+        "ok",
+        "failed",
+        "error rate",
+        "ttft s",
+        "tpot s",
+        "output tokens",
+        "e2e median s",
+    ]);
     for (d, f) in &docs {
         t.add_row(vec![
             Cell::new(&d.name),
@@ -404,10 +475,21 @@ fn from_llmperf(a: &FitArgs) -> Result<(), CliError> {
                     if codes.is_empty() { "none".to_string() } else { codes }
                 );
                 let name = format!("llmperf_{}", p.name);
-                let doc = llm_doc(name, &llmperf::DATASET, std::slice::from_ref(&p.file), note, &f, failed);
+                let doc = llm_doc(
+                    name,
+                    &llmperf::DATASET,
+                    std::slice::from_ref(&p.file),
+                    note,
+                    &f,
+                    failed,
+                );
                 docs.push((doc, f));
             }
-            Err(e) => skipped.push(format!("{}: {e} ({} ok, {failed} failed)", p.file.display(), samples.len())),
+            Err(e) => skipped.push(format!(
+                "{}: {e} ({} ok, {failed} failed)",
+                p.file.display(),
+                samples.len()
+            )),
         }
     }
     emit_llm(a, "llmperf", docs, skipped)
@@ -416,14 +498,21 @@ fn from_llmperf(a: &FitArgs) -> Result<(), CliError> {
 fn sanitize(model: &str) -> String {
     model
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 fn from_thefastest(a: &FitArgs) -> Result<(), CliError> {
     let path = single_file(a)?;
     let all = thefastest::read(path)?;
-    let mut by_model: std::collections::BTreeMap<&str, (Vec<LlmSample>, usize)> = Default::default();
+    let mut by_model: std::collections::BTreeMap<&str, (Vec<LlmSample>, usize)> =
+        Default::default();
     for m in &all {
         if !a.model.is_empty() && !a.model.iter().any(|s| m.model.contains(s.as_str())) {
             continue;
@@ -473,26 +562,41 @@ fn from_har(a: &FitArgs) -> Result<(), CliError> {
         no_onload += f.pages_without_onload;
     }
     let paths: Vec<PathBuf> = files.iter().map(|f| f.file.clone()).collect();
-    let report = fit(&values).map_err(|e| {
-        bad(format!("{} HAR file(s), {what}: {e}", files.len()))
-    })?;
+    let report =
+        fit(&values).map_err(|e| bad(format!("{} HAR file(s), {what}: {e}", files.len())))?;
     let note = format!(
         "{what}, seconds, pooled over {} HAR files; {zero} zero-time requests (cache) and {no_onload} pages without onLoad left out",
         files.len()
     );
-    let name = a.name.clone().unwrap_or_else(|| format!("har_{}", match a.har {
-        har::What::Requests => "requests",
-        har::What::Documents => "documents",
-        har::What::Onload => "onload",
-    }));
-    let doc = latency_doc(name, har::DATASET.source(&paths, note), &report, &values, a.empirical);
+    let name = a.name.clone().unwrap_or_else(|| {
+        format!(
+            "har_{}",
+            match a.har {
+                har::What::Requests => "requests",
+                har::What::Documents => "documents",
+                har::What::Onload => "onload",
+            }
+        )
+    });
+    let doc = latency_doc(
+        name,
+        har::DATASET.source(&paths, note),
+        &report,
+        &values,
+        a.empirical,
+    );
     if let Some(out) = &a.out {
         write_doc(out, &doc)?;
     }
     if a.json {
-        print_out(&to_json(&serde_json::json!({"fit": report, "profile": doc})))
+        print_out(&to_json(
+            &serde_json::json!({"fit": report, "profile": doc}),
+        ))
     } else {
-        print_out(&fit_table(&format!("HAR {what} ({} files)", files.len()), &report))?;
+        print_out(&fit_table(
+            &format!("HAR {what} ({} files)", files.len()),
+            &report,
+        ))?;
         print_out(&paste_hint(&doc.profile))
     }
 }
@@ -509,11 +613,18 @@ fn quantile_table(a: &FitArgs, dataset: Option<Dataset>) -> Result<(), CliError>
     // The row --out writes.
     let chosen = match (a.row, a.client.as_deref()) {
         (Some(n), _) => Some(fitted.get(n as usize - 1).ok_or_else(|| {
-            bad(format!("--row {n}: {} has {} data rows", path.display(), rows.len()))
+            bad(format!(
+                "--row {n}: {} has {} data rows",
+                path.display(),
+                rows.len()
+            ))
         })?),
         (None, Some(c)) => {
             let latest = httparchive::latest(&rows, c).ok_or_else(|| {
-                bad(format!("--client {c}: no row of {} has client={c}", path.display()))
+                bad(format!(
+                    "--client {c}: no row of {} has client={c}",
+                    path.display()
+                ))
             })?;
             fitted.iter().find(|(r, _)| r.line == latest.line)
         }
@@ -542,7 +653,15 @@ fn quantile_table(a: &FitArgs, dataset: Option<Dataset>) -> Result<(), CliError>
     }
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["line", "row", "best family", "parameters", "rms log err", "max rel err", "lognormal"]);
+    t.set_header(vec![
+        "line",
+        "row",
+        "best family",
+        "parameters",
+        "rms log err",
+        "max rel err",
+        "lognormal",
+    ]);
     for (r, fits) in &fitted {
         let best = &fits[0];
         let ln = fits

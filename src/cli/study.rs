@@ -84,7 +84,11 @@ pub fn run(a: StudyArgs) -> Result<(), CliError> {
             Cell::new(r.failed),
             Cell::new(sig(r.median)),
             Cell::new(sig(r.p95)),
-            Cell::new(if r.cv.is_nan() { "-".into() } else { format!("{:.1}%", 100.0 * r.cv) }),
+            Cell::new(if r.cv.is_nan() {
+                "-".into()
+            } else {
+                format!("{:.1}%", 100.0 * r.cv)
+            }),
             Cell::new(format!("{:.2}x", r.max_min)),
         ]);
         if a.by == GroupBy::Model {
@@ -103,8 +107,12 @@ pub fn run(a: StudyArgs) -> Result<(), CliError> {
         Some(r) => format!(
             "largest {what}: {} ({}{}n={}): max/min {:.2}x, CV {:.1}%\n",
             r.model,
-            r.region.as_deref().map_or_else(String::new, |x| format!("{x}, ")),
-            r.day.as_deref().map_or_else(String::new, |x| format!("{x}, ")),
+            r.region
+                .as_deref()
+                .map_or_else(String::new, |x| format!("{x}, ")),
+            r.day
+                .as_deref()
+                .map_or_else(String::new, |x| format!("{x}, ")),
             r.n,
             r.max_min,
             100.0 * r.cv

@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn significant_digits() {
-        assert_eq!(sig(3.14159), "3.142");
+        assert_eq!(sig(5.43219), "5.432");
         assert_eq!(sig(0.0123456), "0.01235");
         assert_eq!(sig(1234.4), "1234");
         assert_eq!(sig(0.0), "0");

@@ -54,7 +54,7 @@ pub fn weibull(xs: &[f64]) -> Option<Params> {
     let m = mean(&logs);
     let ys: Vec<f64> = logs.iter().map(|l| l - m).collect();
     let ymax = ys.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    if !(ymax > 0.0) {
+    if ymax.is_nan() || ymax <= 0.0 {
         return None;
     }
     // Weighted moments of y under weights e^{k (y - ymax)} (shifted for stability).
@@ -181,7 +181,10 @@ mod tests {
     #[test]
     fn closed_forms_on_tiny_samples() {
         let xs = [1.0, 2.0, 4.0];
-        assert_eq!(exponential(&xs), Some(Params::Exponential { mean: 7.0 / 3.0 }));
+        assert_eq!(
+            exponential(&xs),
+            Some(Params::Exponential { mean: 7.0 / 3.0 })
+        );
         match lognormal(&xs).unwrap() {
             Params::Lognormal { median, sigma } => {
                 assert!((median - 2.0).abs() < 1e-12);

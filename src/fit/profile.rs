@@ -263,14 +263,7 @@ mod tests {
         };
         let tpot = s.tpot().unwrap();
         assert!((s.ttft + (s.tokens - 1.0) * tpot - s.e2e).abs() < 1e-12);
-        assert_eq!(
-            LlmSample {
-                tokens: 1.0,
-                ..s
-            }
-            .tpot(),
-            None
-        );
+        assert_eq!(LlmSample { tokens: 1.0, ..s }.tpot(), None);
     }
 
     #[test]
@@ -313,7 +306,10 @@ mod tests {
         // serde_json's default float parser may differ in the last bit, so compare the
         // fields that are exact and the profile's type.
         let back: ProfileDoc = serde_json::from_str(&doc.to_json()).unwrap();
-        assert_eq!((back.n, back.failed, &back.source), (50, Some(2), &doc.source));
+        assert_eq!(
+            (back.n, back.failed, &back.source),
+            (50, Some(2), &doc.source)
+        );
         assert_eq!(back.fits.len(), 4);
         assert_eq!(back.fits[2].chosen, "constant");
         assert!(matches!(back.profile, Profile::Llm(_)));
@@ -328,7 +324,9 @@ mod choice_tests {
     #[test]
     fn poor_fits_fall_back_to_empirical_quantiles() {
         // 90 % of the sample at 150, 10 % at 120: no continuous family gets KS <= 0.2.
-        let xs: Vec<f64> = (0..200).map(|i| if i % 10 == 0 { 120.0 } else { 150.0 }).collect();
+        let xs: Vec<f64> = (0..200)
+            .map(|i| if i % 10 == 0 { 120.0 } else { 150.0 })
+            .collect();
         let r = fit(&xs).unwrap();
         assert!(r.best_fit().unwrap().ks > KS_MAX);
         let c = choose(&r, &xs);

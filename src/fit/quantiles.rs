@@ -207,7 +207,9 @@ mod tests {
     const PS: [f64; 5] = [0.1, 0.25, 0.5, 0.75, 0.9];
 
     fn exact(params: Params) -> Vec<(f64, f64)> {
-        PS.iter().map(|&p| (p, params.quantile(p).unwrap())).collect()
+        PS.iter()
+            .map(|&p| (p, params.quantile(p).unwrap()))
+            .collect()
     }
 
     #[test]

@@ -144,7 +144,11 @@ pub fn read_samples(
                     continue;
                 }
                 let raw: &RawValue = serde_json::from_str(line).map_err(|e| {
-                    DataError::at(path, i + 1, format!("invalid JSON: {e} (JSON Lines: one value per line)"))
+                    DataError::at(
+                        path,
+                        i + 1,
+                        format!("invalid JSON: {e} (JSON Lines: one value per line)"),
+                    )
                 })?;
                 Walker {
                     path,
@@ -171,7 +175,7 @@ pub fn read_samples(
 
 /// Checks every value is `>= 0` and there are at least two, naming the line otherwise.
 pub fn check_latencies(path: &Path, what: &str, xs: &[Located]) -> Result<(), DataError> {
-    if let Some(bad) = xs.iter().find(|x| !(x.value >= 0.0)) {
+    if let Some(bad) = xs.iter().find(|x| x.value.is_nan() || x.value < 0.0) {
         return Err(DataError::at(
             path,
             bad.line,
@@ -241,7 +245,9 @@ fn read_csv(path: &Path, text: &str, field: Option<&str>) -> Result<Vec<Located>
             DataError::at(
                 path,
                 line,
-                format!("column `{name}`: `{cell}` is not a number (allowed: a finite decimal number)"),
+                format!(
+                    "column `{name}`: `{cell}` is not a number (allowed: a finite decimal number)"
+                ),
             )
         })?;
         out.push(Located { line, value });
@@ -367,9 +373,15 @@ mod tests {
         let got = read_samples(f.path(), None, Some("b")).unwrap();
         assert_eq!(values(&got), vec![(2, 2.5), (3, 4.0)]);
         let e = read_samples(f.path(), None, Some("c")).unwrap_err();
-        assert!(e.to_string().ends_with(":1: no column `c`; the header has: a, b"), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with(":1: no column `c`; the header has: a, b"),
+            "{e}"
+        );
         let e = read_samples(f.path(), None, None).unwrap_err();
-        assert!(e.to_string().contains("2 columns (a, b); choose one with --field"));
+        assert!(e
+            .to_string()
+            .contains("2 columns (a, b); choose one with --field"));
     }
 
     #[test]
@@ -377,7 +389,9 @@ mod tests {
         let f = file(".csv", "t\n1\n2\nabc\n");
         let e = read_samples(f.path(), None, None).unwrap_err();
         assert!(
-            e.to_string().ends_with(":4: column `t`: `abc` is not a number (allowed: a finite decimal number)"),
+            e.to_string().ends_with(
+                ":4: column `t`: `abc` is not a number (allowed: a finite decimal number)"
+            ),
             "{e}"
         );
     }
@@ -393,21 +407,34 @@ mod tests {
         let got = read_samples(f.path(), None, Some("runs.1.m.t")).unwrap();
         assert_eq!(values(&got), vec![(3, 2.0)]);
         let e = read_samples(f.path(), None, Some("runs.m.x")).unwrap_err();
-        assert!(e.to_string().ends_with(":2: field `runs.m.x`: no key `x` here; keys are: t"), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with(":2: field `runs.m.x`: no key `x` here; keys are: t"),
+            "{e}"
+        );
     }
 
     #[test]
     fn json_array_of_numbers_and_bad_element() {
         let f = file(".json", "[1,\n2,\ntrue]");
         let e = read_samples(f.path(), None, None).unwrap_err();
-        assert!(e.to_string().ends_with(":3: value is true, not a number (allowed: a finite number or a numeric string)"), "{e}");
+        assert!(
+            e.to_string().ends_with(
+                ":3: value is true, not a number (allowed: a finite number or a numeric string)"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
     fn jsonl_lines() {
         let f = file(".jsonl", "{\"x\": 1}\n\n{\"x\": 2}\n{\"y\": 3}\n");
         let e = read_samples(f.path(), None, Some("x")).unwrap_err();
-        assert!(e.to_string().ends_with(":4: field `x`: no key `x` here; keys are: y"), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with(":4: field `x`: no key `x` here; keys are: y"),
+            "{e}"
+        );
         let f = file(".jsonl", "{\"x\": 1}\n{\"x\": 2\n");
         let e = read_samples(f.path(), None, Some("x")).unwrap_err();
         assert!(e.to_string().contains(":2: invalid JSON"), "{e}");
@@ -416,8 +443,14 @@ mod tests {
     #[test]
     fn negative_latency_names_the_line() {
         let xs = [
-            Located { line: 2, value: 1.0 },
-            Located { line: 3, value: -0.5 },
+            Located {
+                line: 2,
+                value: 1.0,
+            },
+            Located {
+                line: 3,
+                value: -0.5,
+            },
         ];
         let e = check_latencies(Path::new("f.csv"), "column `t`", &xs).unwrap_err();
         assert_eq!(

@@ -117,7 +117,7 @@ impl HarSamples {
 fn timing(path: &Path, line: usize, name: &str, v: Option<f64>) -> Result<Option<f64>, DataError> {
     match v {
         None => Ok(None),
-        Some(x) if x == -1.0 => Ok(None),
+        Some(-1.0) => Ok(None),
         Some(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
         Some(x) => Err(DataError::at(
             path,
@@ -147,8 +147,7 @@ pub fn read_file(path: &Path) -> Result<HarSamples, DataError> {
     };
     for (i, raw) in har.log.entries.iter().enumerate() {
         let line = line_of(&text, raw);
-        let e: RawEntry =
-            super::parse_record(path, line, raw.get(), &format!("log.entries[{i}]"))?;
+        let e: RawEntry = super::parse_record(path, line, raw.get(), &format!("log.entries[{i}]"))?;
         let t = &e.timings;
         let parts = [
             ("timings.blocked", t.blocked),

@@ -47,7 +47,9 @@ impl QuantileRow {
 
 /// `p10` -> 0.10, `p99.9` -> 0.999; `None` for other names or probabilities outside (0, 1).
 fn probability(header: &str) -> Option<f64> {
-    let rest = header.strip_prefix('p').or_else(|| header.strip_prefix('P'))?;
+    let rest = header
+        .strip_prefix('p')
+        .or_else(|| header.strip_prefix('P'))?;
     let pct: f64 = rest.parse().ok()?;
     (pct > 0.0 && pct < 100.0).then_some(pct / 100.0)
 }

@@ -91,8 +91,7 @@ pub fn read_file(path: &Path) -> Result<Provider, DataError> {
     let mut failed: std::collections::BTreeMap<i64, usize> = Default::default();
     for (i, item) in items.iter().enumerate() {
         let line = line_of(&text, item);
-        let r: RawRequest =
-            super::parse_record(path, line, item.get(), &format!("request [{i}]"))?;
+        let r: RawRequest = super::parse_record(path, line, item.get(), &format!("request [{i}]"))?;
         if let Some(code) = r.error_code {
             *failed.entry(code).or_default() += 1;
             continue;

@@ -79,10 +79,13 @@ pub fn read(path: &Path) -> Result<Vec<Measurement>, DataError> {
         let r: RawMeasurement = super::parse_record(path, n, line, "measurement")?;
         let day = r.time.get(..10).unwrap_or("");
         let valid_day = day.len() == 10
-            && day
-                .bytes()
-                .enumerate()
-                .all(|(k, b)| if k == 4 || k == 7 { b == b'-' } else { b.is_ascii_digit() });
+            && day.bytes().enumerate().all(|(k, b)| {
+                if k == 4 || k == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
         if !valid_day {
             return Err(DataError::at(
                 path,
