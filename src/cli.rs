@@ -44,7 +44,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  specsim fit latencies.csv --field fetch_s --out traces/profiles/fetch.json\n  specsim fit runs.jsonl --field timing.ttft --json\n  specsim fit speed.csv --quantiles --row 1 --out speed.json\n  specsim fit --from llmperf ../shared/data/llmperf --out-dir traces/profiles\n  specsim fit --from thefastest ../shared/data/thefastest/measurements.jsonl --model gpt-4o\n  specsim fit --from har ../shared/data/har --har requests --out har.json\n  specsim fit --from httparchive ../shared/data/httparchive/speed_index_2022.csv --client mobile --out si.json\n\nSee docs/fitting.md and docs/data.md."
     )]
-    Fit(fit::FitArgs),
+    Fit(Box<fit::FitArgs>),
     /// Latency variability per model (median, p95, CV, max/min), by region and day.
     #[command(
         after_help = "Examples:\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl --by model-region --cmd=--max-tokens=20\n  specsim latency-study ../shared/data/llmperf --metric ttft --json"
@@ -98,7 +98,7 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(a) => run::run(a),
-        Command::Fit(a) => fit::run(a),
+        Command::Fit(a) => fit::run(*a),
         Command::LatencyStudy(a) => study::run(a),
     }
 }

@@ -190,10 +190,13 @@ pub fn fit_family(family: Family, sorted: &[f64]) -> Option<FamilyFit> {
         Family::Pareto => mle::pareto(sorted),
     }?;
     let log_likelihood = params.log_likelihood(sorted)?;
-    Some(FamilyFit {
+    let ks = ks_statistic(sorted, |x| params.cdf(x).unwrap_or(f64::NAN));
+    // A fit whose likelihood or CDF is not finite (numerical breakdown at extreme
+    // parameters) is no fit at all.
+    (log_likelihood.is_finite() && ks.is_finite()).then(|| FamilyFit {
         family,
         spec: params.to_spec(),
-        ks: ks_statistic(sorted, |x| params.cdf(x).unwrap_or(f64::NAN)),
+        ks,
         log_likelihood,
         aic: 2.0 * family.n_params() as f64 - 2.0 * log_likelihood,
         params,
@@ -206,6 +209,9 @@ pub fn ks_statistic(sorted: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
     let mut d: f64 = 0.0;
     for (i, &x) in sorted.iter().enumerate() {
         let f = cdf(x);
+        if f.is_nan() {
+            return f64::NAN;
+        }
         d = d.max(f - i as f64 / n).max((i + 1) as f64 / n - f);
     }
     d
@@ -344,6 +350,23 @@ mod tests {
             r.skipped[0].reason,
             "1 samples are 0; lognormal needs x > 0"
         );
+    }
+
+    #[test]
+    fn nearly_constant_counts_fit_without_breakdown() {
+        // Regression: 146 of 150 token counts equal 151 (llmperf anyscale_13b); the
+        // Weibull shape runs to hundreds and statrs' CDF returned NaN, which sorted first.
+        let mut xs = vec![151.0; 146];
+        xs.extend([152.0, 150.0, 137.0, 140.0]);
+        let r = fit(&xs).unwrap();
+        for f in &r.fits {
+            assert!(f.ks.is_finite() && f.aic.is_finite(), "{:?}", f);
+            assert!(
+                f.ks > 0.3,
+                "{:?}: a continuous law cannot match a point mass",
+                f
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,8 @@ use super::{failure, CliError, EXIT_BAD_INPUT};
 use crate::dist::DistSpec;
 use crate::fit::family::sig;
 use crate::fit::profile::{
-    error_rate, fit_llm, FitSummary, LlmFit, LlmSample, Profile, ProfileDoc, PROFILE_VERSION,
+    choose, error_rate, fit_llm, Choice, FitSummary, LlmFit, LlmSample, Profile, ProfileDoc,
+    EMPIRICAL_POINTS, PROFILE_VERSION,
 };
 use crate::fit::quantiles::{fit_quantiles, QuantileFit};
 use crate::fit::samples::{check_latencies, read_samples, DataError, Format, Located};
@@ -59,8 +60,20 @@ pub struct FitArgs {
     #[arg(long)]
     model: Vec<String>,
     /// With --from thefastest: only requests run with exactly this `cmd` (request settings).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     cmd: Option<String>,
+    /// With --from thefastest: one profile per model and region instead of per model.
+    #[arg(long)]
+    per_region: bool,
+    /// Fit an LLM profile from three fields of each record: time to first token (s).
+    #[arg(long, requires_all = ["e2e", "tokens"], conflicts_with_all = ["field", "from", "quantiles"])]
+    ttft: Option<String>,
+    /// With --ttft: end-to-end latency field (s).
+    #[arg(long, requires = "ttft")]
+    e2e: Option<String>,
+    /// With --ttft: output-token count field.
+    #[arg(long, requires = "ttft")]
+    tokens: Option<String>,
     /// With --from har: which timing to fit.
     #[arg(long, value_enum, default_value_t = har::What::Requests)]
     har: har::What,
@@ -144,6 +157,7 @@ pub fn run(a: FitArgs) -> Result<(), CliError> {
     }
     match a.from {
         None if a.quantiles => quantile_table(&a, None),
+        None if a.ttft.is_some() => plain_llm(&a),
         None => plain(&a),
         Some(From::Llmperf) => from_llmperf(&a),
         Some(From::Thefastest) => from_thefastest(&a),
@@ -190,19 +204,20 @@ fn latency_doc(
     values: &[f64],
     empirical: bool,
 ) -> ProfileDoc {
-    let spec = if empirical {
+    let choice = if empirical {
         let mut sorted = values.to_vec();
         sorted.sort_by(f64::total_cmp);
-        FitReport::empirical_spec(&sorted, 100)
+        Choice {
+            spec: FitReport::empirical_spec(&sorted, EMPIRICAL_POINTS),
+            chosen: "empirical".into(),
+            reason: format!("--empirical: {EMPIRICAL_POINTS} quantiles of the sample"),
+            ks_aic: None,
+        }
     } else {
-        report.best_spec()
+        choose(report, values)
     };
-    let mut summary = FitSummary::new("latency", "s", report);
-    if empirical {
-        summary.chosen = "empirical".into();
-        summary.ks = None;
-        summary.aic = None;
-    }
+    let spec = choice.spec.clone();
+    let summary = FitSummary::new("latency", "s", report, &choice);
     ProfileDoc {
         specsim_profile: PROFILE_VERSION,
         name,
@@ -249,12 +264,68 @@ fn plain(a: &FitArgs) -> Result<(), CliError> {
     } else {
         let title = format!("{} ({what})", path.display());
         print_out(&fit_table(&title, &report))?;
-        print_out(&paste_hint(&doc.profile))
+        print_out(&paste_hint(&doc))
     }
 }
 
-fn paste_hint(p: &Profile) -> String {
-    let json = match p {
+/// An LLM profile from three fields of the user's own records.
+fn plain_llm(a: &FitArgs) -> Result<(), CliError> {
+    let path = single_file(a)?;
+    let fields = [
+        a.ttft.as_deref().unwrap_or_default(),
+        a.e2e.as_deref().unwrap_or_default(),
+        a.tokens.as_deref().unwrap_or_default(),
+    ];
+    let mut cols = Vec::new();
+    for f in fields {
+        let xs = read_samples(path, a.format, Some(f))?;
+        check_latencies(path, &format!("`{f}`"), &xs)?;
+        cols.push(xs);
+    }
+    if cols[0].len() != cols[1].len() || cols[0].len() != cols[2].len() {
+        return Err(bad(format!(
+            "{}: fields give different counts (`{}` {}, `{}` {}, `{}` {}); every record needs all three",
+            path.display(),
+            fields[0],
+            cols[0].len(),
+            fields[1],
+            cols[1].len(),
+            fields[2],
+            cols[2].len()
+        )));
+    }
+    let samples: Vec<LlmSample> = (0..cols[0].len())
+        .map(|i| LlmSample {
+            ttft: cols[0][i].value,
+            e2e: cols[1][i].value,
+            tokens: cols[2][i].value,
+        })
+        .collect();
+    let f = fit_llm(&samples).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let dataset = Dataset {
+        name: "",
+        upstream: "",
+        licence: "",
+    };
+    let mut doc = llm_doc(
+        a.name.clone().unwrap_or_else(|| stem(path)),
+        &dataset,
+        &a.files,
+        format!(
+            "ttft `{}`, e2e `{}`, tokens `{}`; tpot = (e2e - ttft) / (tokens - 1)",
+            fields[0], fields[1], fields[2]
+        ),
+        &f,
+        0,
+    );
+    doc.source.dataset = sources::base_name(path);
+    doc.failed = None;
+    doc.error_rate = None;
+    emit_llm(a, &path.display().to_string(), vec![(doc, f)], Vec::new())
+}
+
+fn paste_hint(doc: &ProfileDoc) -> String {
+    let json = match &doc.profile {
         Profile::Latency(DistSpec::Empirical { samples }) => {
             format!(
                 "{{\"dist\": \"empirical\", \"samples\": [{} values]}}",
@@ -264,7 +335,13 @@ fn paste_hint(p: &Profile) -> String {
         Profile::Latency(d) => serde_json::to_string(d).unwrap_or_default(),
         Profile::Llm(l) => serde_json::to_string(l).unwrap_or_default(),
     };
-    format!("profile: {json}\n")
+    match doc.fits.first().filter(|f| !f.reason.is_empty()) {
+        Some(f) => format!("profile ({}: {}): {json}\n", f.chosen, f.reason),
+        None => format!(
+            "profile ({}): {json}\n",
+            doc.fits.first().map_or("", |f| f.chosen.as_str())
+        ),
+    }
 }
 
 /// The per-family table of one fit.
@@ -351,17 +428,24 @@ pub fn fit_table(title: &str, r: &FitReport) -> String {
     )
 }
 
-fn short(r: &FitReport, c: &crate::fit::profile::Choice) -> String {
-    match r.best_fit() {
-        Some(f) if c.chosen == "empirical" => {
-            format!("empirical ({} KS {:.3} too poor)", f.family.name(), f.ks)
+fn short(r: &FitReport, c: &Choice) -> String {
+    let f = r.fits.iter().find(|f| f.family.name() == c.chosen);
+    match f {
+        Some(f) if Some(f.family) == r.best => {
+            format!(
+                "{} {} KS {:.3}",
+                f.family.name(),
+                f.params().describe(),
+                f.ks
+            )
         }
         Some(f) => format!(
-            "{} {} KS {:.3}",
+            "{} {} KS {:.3} (*)",
             f.family.name(),
             f.params().describe(),
             f.ks
         ),
+        None if c.chosen == "empirical" => "empirical (*)".to_string(),
         None => format!("constant {}", sig(r.median)),
     }
 }
@@ -451,7 +535,8 @@ fn emit_llm(
         ]);
     }
     print_out(&format!(
-        "{title}: best family by AIC per quantity (tpot = (e2e - ttft) / (tokens - 1))\n{t}\n"
+        "{title}: best family by AIC per quantity (tpot = (e2e - ttft) / (tokens - 1))\n{t}\n{}\n",
+        "(*) not the smallest AIC: Pareto fits with tail index <= 2 and fits with KS > 0.2 are skipped; empirical = 100 quantiles when none is left"
     ))
 }
 
@@ -511,7 +596,7 @@ fn sanitize(model: &str) -> String {
 fn from_thefastest(a: &FitArgs) -> Result<(), CliError> {
     let path = single_file(a)?;
     let all = thefastest::read(path)?;
-    let mut by_model: std::collections::BTreeMap<&str, (Vec<LlmSample>, usize)> =
+    let mut by_model: std::collections::BTreeMap<(&str, &str), (Vec<LlmSample>, usize)> =
         Default::default();
     for m in &all {
         if !a.model.is_empty() && !a.model.iter().any(|s| m.model.contains(s.as_str())) {
@@ -520,7 +605,8 @@ fn from_thefastest(a: &FitArgs) -> Result<(), CliError> {
         if a.cmd.as_deref().is_some_and(|c| m.cmd != c) {
             continue;
         }
-        let e = by_model.entry(&m.model).or_default();
+        let region = if a.per_region { m.region.as_str() } else { "" };
+        let e = by_model.entry((&m.model, region)).or_default();
         if m.failed() {
             e.1 += 1;
         } else {
@@ -529,18 +615,26 @@ fn from_thefastest(a: &FitArgs) -> Result<(), CliError> {
     }
     let mut docs = Vec::new();
     let mut skipped = Vec::new();
-    for (model, (samples, failed)) in by_model {
+    for ((model, region), (samples, failed)) in by_model {
         match fit_llm(&samples) {
             Ok(f) => {
+                let place = if region.is_empty() {
+                    "all regions".to_string()
+                } else {
+                    format!("region {region}")
+                };
                 let note = format!(
-                    "model {model}, all regions and days{}; failed = no tokens or zero total_time; tpot = (total_time - ttft) / (num_tokens - 1)",
+                    "model {model}, {place}, all days{}; failed = no tokens or zero total_time; tpot = (total_time - ttft) / (num_tokens - 1)",
                     a.cmd.as_deref().map_or_else(String::new, |c| format!(", cmd {c:?}"))
                 );
-                let name = format!("thefastest_{}", sanitize(model));
+                let mut name = format!("thefastest_{}", sanitize(model));
+                if !region.is_empty() {
+                    name = format!("{name}_{region}");
+                }
                 let doc = llm_doc(name, &thefastest::DATASET, &a.files, note, &f, failed);
                 docs.push((doc, f));
             }
-            Err(e) => skipped.push(format!("{model}: {e}")),
+            Err(e) => skipped.push(format!("{model} {region}: {e}")),
         }
     }
     emit_llm(a, "thefastest", docs, skipped)
@@ -597,7 +691,7 @@ fn from_har(a: &FitArgs) -> Result<(), CliError> {
             &format!("HAR {what} ({} files)", files.len()),
             &report,
         ))?;
-        print_out(&paste_hint(&doc.profile))
+        print_out(&paste_hint(&doc))
     }
 }
 
@@ -683,7 +777,7 @@ fn quantile_table(a: &FitArgs, dataset: Option<Dataset>) -> Result<(), CliError>
         path.display()
     ))?;
     if let Some(d) = &doc {
-        print_out(&paste_hint(&d.profile))?;
+        print_out(&paste_hint(d))?;
     }
     Ok(())
 }
@@ -744,6 +838,7 @@ fn quantile_doc(
             n: r.points.len(),
             median,
             chosen: best.family.name().into(),
+            reason: "smallest rms error of ln(quantile)".into(),
             ks: None,
             aic: None,
             rms_log_error: Some(best.rms_log_error),

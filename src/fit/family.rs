@@ -132,7 +132,12 @@ impl Params {
             Law::Exp(d) => d.cdf(x),
             Law::LogNormal(d) => d.cdf(x),
             Law::Gamma(d) => d.cdf(x),
-            Law::Weibull(d) => d.cdf(x),
+            // statrs precomputes scale^-shape, which underflows for large shapes (nearly
+            // constant samples such as token counts); the closed form in x / scale does not.
+            Law::Weibull(_) => match *self {
+                Params::Weibull { shape, scale } if x > 0.0 => -(-(x / scale).powf(shape)).exp_m1(),
+                _ => 0.0,
+            },
             Law::Pareto(d) => d.cdf(x),
         })
     }
@@ -156,7 +161,13 @@ impl Params {
             Law::Exp(d) => d.ln_pdf(x),
             Law::LogNormal(d) => d.ln_pdf(x),
             Law::Gamma(d) => d.ln_pdf(x),
-            Law::Weibull(d) => d.ln_pdf(x),
+            Law::Weibull(_) => match *self {
+                Params::Weibull { shape, scale } if x > 0.0 => {
+                    let z = (x / scale).ln();
+                    shape.ln() - scale.ln() + (shape - 1.0) * z - (shape * z).exp()
+                }
+                _ => f64::NEG_INFINITY,
+            },
             Law::Pareto(d) => d.ln_pdf(x),
         };
         Some(xs.iter().map(|&x| ln_pdf(x)).sum())

@@ -35,13 +35,17 @@ impl LlmSample {
     }
 }
 
-/// Largest KS statistic at which an LLM profile keeps the best parametric family; above
-/// it (e.g. output tokens, a count concentrated on a few values) the profile holds an
-/// empirical summary of [`EMPIRICAL_POINTS`] quantiles instead.
+/// Largest KS statistic at which a profile keeps a parametric family; when no
+/// acceptable family fits this well (e.g. output tokens, a count concentrated on a few
+/// values) the profile holds an empirical summary of [`EMPIRICAL_POINTS`] quantiles.
 pub const KS_MAX: f64 = 0.2;
 
 /// Quantiles kept by an empirical summary.
 pub const EMPIRICAL_POINTS: usize = 100;
+
+/// A Pareto fit with a tail index at or below this has infinite variance, so simulated
+/// means and their confidence intervals would not settle: profiles skip it.
+pub const PARETO_MIN_SHAPE: f64 = 2.0;
 
 /// The distribution chosen for one quantity of a profile.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,28 +54,62 @@ pub struct Choice {
     pub spec: DistSpec,
     /// `constant`, a family name, or `empirical`.
     pub chosen: String,
+    /// Why, e.g. `smallest AIC`.
+    pub reason: String,
+    /// KS statistic and AIC of the chosen family (parametric choices only).
+    pub ks_aic: Option<(f64, f64)>,
 }
 
-/// The best family by AIC, unless its KS statistic exceeds [`KS_MAX`]: then an empirical
-/// summary of the sample's quantiles.
+/// The profile's distribution for a sample: the family with the smallest AIC among those
+/// that fit acceptably (KS <= [`KS_MAX`], and for the Pareto a tail index above
+/// [`PARETO_MIN_SHAPE`]); a constant when all samples are equal; otherwise an empirical
+/// summary of [`EMPIRICAL_POINTS`] quantiles.
 pub fn choose(report: &FitReport, values: &[f64]) -> Choice {
-    match report.best_fit() {
-        None => Choice {
+    let Some(best) = report.best_fit() else {
+        return Choice {
             spec: report.best_spec(),
             chosen: "constant".into(),
-        },
-        Some(b) if b.ks <= KS_MAX => Choice {
-            spec: b.spec.clone(),
-            chosen: b.family.name().into(),
-        },
-        Some(_) => {
-            let mut sorted = values.to_vec();
-            sorted.sort_by(f64::total_cmp);
-            Choice {
-                spec: FitReport::empirical_spec(&sorted, EMPIRICAL_POINTS),
-                chosen: "empirical".into(),
-            }
+            reason: format!("all {} samples are equal", report.n),
+            ks_aic: None,
+        };
+    };
+    let mut by_aic: Vec<&super::FamilyFit> = report.fits.iter().collect();
+    by_aic.sort_by(|a, b| a.aic.total_cmp(&b.aic));
+    let mut rejected = Vec::new();
+    for f in by_aic {
+        let heavy =
+            matches!(f.params(), super::Params::Pareto { shape, .. } if shape <= PARETO_MIN_SHAPE);
+        if heavy {
+            rejected.push(format!(
+                "{} (tail index <= {PARETO_MIN_SHAPE}: infinite variance)",
+                f.family.name()
+            ));
+        } else if f.ks > KS_MAX {
+            rejected.push(format!("{} (KS {:.3} > {KS_MAX})", f.family.name(), f.ks));
+        } else {
+            let reason = if f.family == best.family {
+                "smallest AIC".to_string()
+            } else {
+                format!("smallest AIC after rejecting {}", rejected.join(", "))
+            };
+            return Choice {
+                spec: f.spec.clone(),
+                chosen: f.family.name().into(),
+                reason,
+                ks_aic: Some((f.ks, f.aic)),
+            };
         }
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Choice {
+        spec: FitReport::empirical_spec(&sorted, EMPIRICAL_POINTS),
+        chosen: "empirical".into(),
+        reason: format!(
+            "{EMPIRICAL_POINTS} quantiles of the sample; no family fits acceptably: {}",
+            rejected.join(", ")
+        ),
+        ks_aic: None,
     }
 }
 
@@ -101,20 +139,15 @@ impl LlmFit {
         }
     }
 
-    /// One summary line per quantity (KS and AIC are those of the best parametric family).
+    /// One summary line per quantity (end-to-end latency for reference, as by [`choose`]).
     pub fn summaries(&self) -> Vec<FitSummary> {
-        let mut out = vec![
-            FitSummary::new("ttft", "s", &self.ttft),
-            FitSummary::new("tpot", "s", &self.tpot),
-            FitSummary::new("output_tokens", "tokens", &self.tokens),
-            FitSummary::new("e2e", "s", &self.e2e),
-        ];
-        for (s, c) in out.iter_mut().zip(&self.choices) {
-            if c.chosen == "empirical" {
-                s.chosen = format!("empirical (best parametric {} has KS > {KS_MAX})", s.chosen);
-            }
-        }
-        out
+        let e2e = choose(&self.e2e, &[]);
+        vec![
+            FitSummary::new("ttft", "s", &self.ttft, &self.choices[0]),
+            FitSummary::new("tpot", "s", &self.tpot, &self.choices[1]),
+            FitSummary::new("output_tokens", "tokens", &self.tokens, &self.choices[2]),
+            FitSummary::new("e2e", "s", &self.e2e, &e2e),
+        ]
     }
 }
 
@@ -175,9 +208,12 @@ pub struct FitSummary {
     pub n: usize,
     /// Sample median.
     pub median: f64,
-    /// Chosen family (smallest AIC), or `constant` when all samples are equal, or
+    /// What the profile uses (see [`choose`]): a family, `constant` or `empirical`; or
     /// the family of a quantile fit.
     pub chosen: String,
+    /// Why it was chosen.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
     /// Kolmogorov-Smirnov statistic of the chosen family (absent for constants and
     /// quantile fits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -191,17 +227,17 @@ pub struct FitSummary {
 }
 
 impl FitSummary {
-    /// The summary of a maximum-likelihood fit.
-    pub fn new(quantity: &str, unit: &str, r: &FitReport) -> Self {
-        let best = r.best_fit();
+    /// The summary of a maximum-likelihood fit and the choice made from it.
+    pub fn new(quantity: &str, unit: &str, r: &FitReport, c: &Choice) -> Self {
         FitSummary {
             quantity: quantity.into(),
             unit: unit.into(),
             n: r.n,
             median: r.median,
-            chosen: best.map_or("constant", |f| f.family.name()).into(),
-            ks: best.map(|f| f.ks),
-            aic: best.map(|f| f.aic),
+            chosen: c.chosen.clone(),
+            reason: c.reason.clone(),
+            ks: c.ks_aic.map(|x| x.0),
+            aic: c.ks_aic.map(|x| x.1),
             rms_log_error: None,
         }
     }
@@ -324,6 +360,7 @@ mod choice_tests {
     #[test]
     fn poor_fits_fall_back_to_empirical_quantiles() {
         // 90 % of the sample at 150, 10 % at 120: no continuous family gets KS <= 0.2.
+        // (The e2e summary passes an empty slice: its empirical summary is never used.)
         let xs: Vec<f64> = (0..200)
             .map(|i| if i % 10 == 0 { 120.0 } else { 150.0 })
             .collect();
@@ -338,5 +375,30 @@ mod choice_tests {
             }
             s => panic!("{s:?}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod heavy_tail_tests {
+    use super::*;
+    use crate::rng::{Purpose, StreamKey};
+    use rand_distr::Distribution;
+
+    #[test]
+    fn infinite_variance_pareto_is_not_chosen() {
+        // Pareto with tail index 1.5: AIC picks the Pareto, the profile must not.
+        let d = rand_distr::Pareto::new(1.0, 1.5).unwrap();
+        let mut r = StreamKey::root(7).rng(0, 0, Purpose::Other);
+        let xs: Vec<f64> = (0..2000).map(|_| d.sample(&mut r)).collect();
+        let rep = fit(&xs).unwrap();
+        assert_eq!(rep.best, Some(super::super::Family::Pareto));
+        let c = choose(&rep, &xs);
+        assert_ne!(c.chosen, "pareto");
+        assert!(
+            c.reason
+                .contains("pareto (tail index <= 2: infinite variance)"),
+            "{}",
+            c.reason
+        );
     }
 }

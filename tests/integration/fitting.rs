@@ -150,3 +150,41 @@ fn bad_scale_is_bad_input() {
             "--scale: must be a finite number > 0, got 0",
         ));
 }
+
+#[test]
+fn llm_profile_from_three_columns() {
+    let out = specsim()
+        .args([
+            "fit",
+            &fixture("llm.csv"),
+            "--ttft",
+            "ttft_s",
+            "--e2e",
+            "e2e_s",
+        ])
+        .args(["--tokens", "output_tokens", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let docs: Vec<ProfileDoc> = serde_json::from_slice(&out).unwrap();
+    assert_eq!(docs[0].n, 6);
+    assert_eq!(docs[0].fits[0].quantity, "ttft");
+    // tpot of the first record: (2.40 - 0.40) / 100 = 0.02; the median of all six is 0.02.
+    assert!(
+        (docs[0].fits[1].median - 0.02).abs() < 1e-3,
+        "{}",
+        docs[0].fits[1].median
+    );
+    let Profile::Llm(spec) = &docs[0].profile else {
+        panic!("not an LLM profile")
+    };
+    let mut p = specsim::problems::Problems::new();
+    assert!(spec.build("target", &mut p).is_some());
+    specsim()
+        .args(["fit", &fixture("llm.csv"), "--ttft", "ttft_s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--e2e"));
+}

@@ -242,3 +242,26 @@ fn httparchive_corrupt_names_the_line() {
             "corrupt.csv:3: column `p50`: `n/a` is not a quantile value (allowed: a number > 0)",
         ));
 }
+
+#[test]
+fn committed_profiles_are_valid_scenario_inputs() {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/profiles"));
+    let mut seen = 0;
+    for sub in ["llmperf", "thefastest", "fetch"] {
+        for entry in std::fs::read_dir(root.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let doc: ProfileDoc =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(!doc.source.upstream.is_empty() && !doc.source.licence.is_empty());
+            let mut p = specsim::problems::Problems::new();
+            let ok = match &doc.profile {
+                Profile::Latency(d) => d.build("fetch", &mut p).is_some(),
+                Profile::Llm(l) => l.build("target", &mut p).is_some(),
+            };
+            assert!(ok, "{}: {:?}", path.display(), p.items());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 20, "{seen} profiles");
+}
