@@ -80,8 +80,8 @@ pub struct FitArgs {
     /// With --from httparchive: the client (desktop or mobile) whose latest row --out writes.
     #[arg(long)]
     client: Option<String>,
-    /// Write the empirical distribution (100 quantiles of the sample) instead of the best
-    /// parametric family.
+    /// Write the empirical distribution (100 quantiles of the sample) instead of the chosen
+    /// parametric family (see docs/fitting.md for how it is chosen).
     #[arg(long)]
     empirical: bool,
     /// Profile name recorded in the output (default: from the input).
