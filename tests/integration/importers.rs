@@ -265,3 +265,42 @@ fn committed_profiles_are_valid_scenario_inputs() {
     }
     assert!(seen >= 20, "{seen} profiles");
 }
+
+#[test]
+fn thefastest_per_region_profiles_and_llmperf_study() {
+    let out = specsim()
+        .args(["fit", "--from", "thefastest", "--per-region", "--json"])
+        .arg(fixture("thefastest/measurements.jsonl"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "skipped: zeta/slow-2 iad: need at least 2 samples to fit, got 1",
+        ))
+        .get_output()
+        .stdout
+        .clone();
+    let docs: Vec<ProfileDoc> = serde_json::from_slice(&out).unwrap();
+    let names: Vec<&str> = docs.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "thefastest_acme_fast-1_iad",
+            "thefastest_acme_fast-1_sea",
+            "thefastest_zeta_slow-2_sea"
+        ]
+    );
+    // llmperf has no regions or days: the study gives one row per file, no spreads.
+    let out = specsim()
+        .args(["latency-study", "--json", "--metric", "ttft"])
+        .arg(fixture("llmperf/ok"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["rows"][0]["model"], "acme_7b");
+    assert_eq!(v["rows"][0]["failed"], 1);
+    assert_eq!(v["rows"][0]["median"], 0.6);
+    assert!(v["rows"][0].get("region_spread").is_none());
+}
