@@ -13,7 +13,9 @@ use crate::fit::profile::{
     EMPIRICAL_POINTS, PROFILE_VERSION,
 };
 use crate::fit::quantiles::{fit_quantiles, QuantileFit};
-use crate::fit::samples::{check_latencies, read_samples, DataError, Format, Located};
+use crate::fit::samples::{
+    check_latencies, read_samples, read_samples_with, DataError, Format, Located,
+};
 use crate::fit::{fit, FitReport};
 use crate::output::write_atomic;
 use crate::sources::{self, har, httparchive, llmperf, thefastest, Dataset};
@@ -43,6 +45,10 @@ pub struct FitArgs {
     /// Input format (default: from the extension, else from the content).
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// Skip records where the field is absent, null or empty (e.g. a trace's header and
+    /// session lines) instead of failing; the count is printed.
+    #[arg(long, conflicts_with = "ttft")]
+    skip_missing: bool,
     /// Multiply every sample by this factor first (e.g. 0.001 for milliseconds).
     #[arg(long)]
     scale: Option<f64>,
@@ -232,7 +238,10 @@ fn latency_doc(
 
 fn plain(a: &FitArgs) -> Result<(), CliError> {
     let path = single_file(a)?;
-    let xs = read_samples(path, a.format, a.field.as_deref())?;
+    let (xs, skipped) = read_samples_with(path, a.format, a.field.as_deref(), a.skip_missing)?;
+    if skipped > 0 {
+        eprintln!("skipped {skipped} records without a value (--skip-missing)");
+    }
     let what = a
         .field
         .as_deref()

@@ -112,16 +112,29 @@ impl Format {
     }
 }
 
-/// Reads the values of `field` (or the bare values, when `None`) from `path`.
+/// Reads the values of `field` (or the bare values, when `None`) from `path`; a record
+/// without the field is an error.
 pub fn read_samples(
     path: &Path,
     format: Option<Format>,
     field: Option<&str>,
 ) -> Result<Vec<Located>, DataError> {
+    read_samples_with(path, format, field, false).map(|(v, _)| v)
+}
+
+/// Like [`read_samples`]; with `skip_missing`, records where the field is absent, `null`
+/// or an empty CSV cell are skipped (e.g. the header line of a trace) and counted.
+pub fn read_samples_with(
+    path: &Path,
+    format: Option<Format>,
+    field: Option<&str>,
+    skip_missing: bool,
+) -> Result<(Vec<Located>, usize), DataError> {
+    let skipped = std::cell::Cell::new(0usize);
     let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
     let format = format.unwrap_or_else(|| Format::detect(path, &text));
     let out = match format {
-        Format::Csv => read_csv(path, &text, field)?,
+        Format::Csv => read_csv(path, &text, field, skip_missing, &skipped)?,
         Format::Json => {
             let top: &RawValue = serde_json::from_str(&text)
                 .map_err(|e| DataError::at(path, e.line(), format!("invalid JSON: {e}")))?;
@@ -132,6 +145,8 @@ pub fn read_samples(
                 text: &text,
                 base_line: 1,
                 field,
+                skip_missing,
+                skipped: &skipped,
             }
             .collect(top, &segs, &mut out)?;
             out
@@ -155,6 +170,8 @@ pub fn read_samples(
                     text: line,
                     base_line: i + 1,
                     field,
+                    skip_missing,
+                    skipped: &skipped,
                 }
                 .collect(raw, &segs, &mut out)?;
             }
@@ -170,7 +187,7 @@ pub fn read_samples(
             },
         ));
     }
-    Ok(out)
+    Ok((out, skipped.get()))
 }
 
 /// Checks every value is `>= 0` and there are at least two, naming the line otherwise.
@@ -202,7 +219,13 @@ fn parse_number(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-fn read_csv(path: &Path, text: &str, field: Option<&str>) -> Result<Vec<Located>, DataError> {
+fn read_csv(
+    path: &Path,
+    text: &str,
+    field: Option<&str>,
+    skip_missing: bool,
+    skipped: &std::cell::Cell<usize>,
+) -> Result<Vec<Located>, DataError> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -241,6 +264,10 @@ fn read_csv(path: &Path, text: &str, field: Option<&str>) -> Result<Vec<Located>
         })?;
         let line = rec.position().map_or(0, |p| p.line() as usize);
         let cell = rec.get(col).unwrap_or("");
+        if skip_missing && cell.is_empty() {
+            skipped.set(skipped.get() + 1);
+            continue;
+        }
         let value = parse_number(cell).ok_or_else(|| {
             DataError::at(
                 path,
@@ -261,6 +288,8 @@ struct Walker<'a> {
     text: &'a str,
     base_line: usize,
     field: Option<&'a str>,
+    skip_missing: bool,
+    skipped: &'a std::cell::Cell<usize>,
 }
 
 /// The 1-based line of `text` on which `raw` (a slice borrowed from `text`) starts.
@@ -307,6 +336,10 @@ impl Walker<'_> {
             }
             return Ok(());
         }
+        if self.skip_missing && s.starts_with("null") {
+            self.skipped.set(self.skipped.get() + 1);
+            return Ok(());
+        }
         match segs.split_first() {
             None => {
                 let value = if s.starts_with('"') {
@@ -338,6 +371,10 @@ impl Walker<'_> {
                     serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
                 match map.get(*seg) {
                     Some(child) => self.collect(child, rest, out),
+                    None if self.skip_missing => {
+                        self.skipped.set(self.skipped.get() + 1);
+                        Ok(())
+                    }
                     None => {
                         let keys: Vec<&str> = map.keys().map(String::as_str).collect();
                         Err(bad(format!(
@@ -438,6 +475,22 @@ mod tests {
         let f = file(".jsonl", "{\"x\": 1}\n{\"x\": 2\n");
         let e = read_samples(f.path(), None, Some("x")).unwrap_err();
         assert!(e.to_string().contains(":2: invalid JSON"), "{e}");
+    }
+
+    #[test]
+    fn skip_missing_counts_records_without_the_field() {
+        // A trace-like file: a header line without the field, a null, two values.
+        let f = file(
+            ".jsonl",
+            "{\"type\": \"header\"}\n{\"fetch_s\": 1.5}\n{\"fetch_s\": null}\n{\"fetch_s\": 2}\n",
+        );
+        let (got, skipped) = read_samples_with(f.path(), None, Some("fetch_s"), true).unwrap();
+        assert_eq!(values(&got), vec![(2, 1.5), (4, 2.0)]);
+        assert_eq!(skipped, 2);
+        assert!(read_samples(f.path(), None, Some("fetch_s")).is_err());
+        let c = file(".csv", "a,b\n1,\n2,3\n");
+        let (got, skipped) = read_samples_with(c.path(), None, Some("b"), true).unwrap();
+        assert_eq!((values(&got), skipped), (vec![(3, 3.0)], 1));
     }
 
     #[test]

@@ -188,3 +188,35 @@ fn llm_profile_from_three_columns() {
         .code(2)
         .stderr(predicate::str::contains("--e2e"));
 }
+
+#[test]
+fn trace_latencies_with_skip_missing() {
+    // Header, session and answer lines have no fetch: skipped and counted.
+    let out = specsim()
+        .args([
+            "fit",
+            &fixture("trace.jsonl"),
+            "--field",
+            "fetch_s",
+            "--skip-missing",
+            "--json",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "skipped 3 records without a value",
+        ))
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["fit"]["n"], 2);
+    assert_eq!(v["fit"]["median"], 6.15);
+    specsim()
+        .args(["fit", &fixture("trace.jsonl"), "--field", "fetch_s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "trace.jsonl:1: field `fetch_s`: no key `fetch_s` here; keys are: format, source, type, version",
+        ));
+}
