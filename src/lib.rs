@@ -13,6 +13,9 @@
 //! - [`scenario`], [`problems`]: scenario files and their validation.
 //! - [`runner`]: replications in parallel; [`output`]: atomic file writes.
 //! - [`trace`]: the JSON Lines trace format of recorded runs.
+//! - [`fit`]: fitting distributions to measurements (MLE, KS, AIC, quantile fits, profiles).
+//! - [`sources`]: importers of public latency datasets (llmperf, thefastest.ai, HAR, HTTP Archive).
+//! - [`study`]: the latency-variability study (per model medians, p95, CV, max/min).
 //! - [`cli`]: the command-line interface (the binary only calls [`cli::main`]).
 //!
 //! # Determinism contract
@@ -34,6 +37,7 @@ pub mod dist;
 pub mod draft;
 pub mod engine;
 pub mod fetch;
+pub mod fit;
 pub mod llm;
 pub mod metrics;
 pub mod model;
@@ -47,7 +51,9 @@ pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod site;
+pub mod sources;
 pub mod stats;
+pub mod study;
 pub mod sweep;
 pub mod time;
 pub mod trace;
