@@ -1,3 +1,9 @@
-//! The integration tests: one binary, one module per behaviour.
+//! specsim's integration tests, one module per behaviour.
 
+mod cli;
+mod closed_form;
+mod common;
+mod determinism;
+mod invariants;
 mod replay;
+mod statistics;
