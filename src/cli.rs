@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::scenario::{Scenario, ScenarioError};
 
+mod import;
 mod run;
 
 /// Exit code for a failed run.
@@ -38,6 +39,8 @@ enum Command {
         after_help = "Examples:\n  specsim run\n  specsim run scenarios/default.json --json\n  specsim run my.json --seed 7 --out report.json\n  specsim run traces/example.jsonl      # replay a recorded trace (docs/trace.md)"
     )]
     Run(run::RunArgs),
+    /// Import recorded navigation paths (Wikispeedia, wiki_speedrun) as traces.
+    Import(import::ImportArgs),
 }
 
 /// An error with the exit code it maps to.
@@ -86,6 +89,7 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(a) => run::run(a),
+        Command::Import(a) => import::run(a),
     }
 }
 

@@ -14,6 +14,7 @@
 //! - [`runner`]: replications in parallel; [`output`]: atomic file writes.
 //! - [`trace`]: the JSON Lines trace format of recorded runs.
 //! - [`replay`]: a trace turned into a site and trajectories to replay.
+//! - [`navigation`]: importers of recorded navigation paths (Wikispeedia, wiki_speedrun).
 //! - [`cli`]: the command-line interface (the binary only calls [`cli::main`]).
 //!
 //! # Determinism contract
@@ -38,6 +39,7 @@ pub mod fetch;
 pub mod llm;
 pub mod metrics;
 pub mod model;
+pub mod navigation;
 pub mod output;
 pub mod policy;
 pub mod problems;
