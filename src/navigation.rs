@@ -170,6 +170,8 @@ pub struct PathStats {
     pub actions_mean: f64,
     /// Actions per path at the 10th, 25th, 50th, 75th, 90th percentiles and the maximum.
     pub actions_p10_p25_p50_p75_p90_max: [u64; 6],
+    /// `[actions, paths]` pairs: how many paths took each number of actions.
+    pub actions_histogram: Vec<[u64; 2]>,
     /// Distinct pages per path (start included), mean.
     pub distinct_pages_mean: f64,
     /// Seconds per action (path duration / actions): median over paths with a duration.
@@ -231,6 +233,12 @@ impl PathStats {
         s.actions_mean = r(s.actions, s.paths);
         s.distinct_pages_mean = r(distinct, s.paths);
         lengths.sort_unstable();
+        for &l in &lengths {
+            match s.actions_histogram.last_mut() {
+                Some(h) if h[0] == l => h[1] += 1,
+                _ => s.actions_histogram.push([l, 1]),
+            }
+        }
         if let Some(&max) = lengths.last() {
             let q = |x| crate::stats::percentile_sorted(&lengths, x);
             s.actions_p10_p25_p50_p75_p90_max = [q(0.10), q(0.25), q(0.50), q(0.75), q(0.90), max];
@@ -378,6 +386,7 @@ mod tests {
         assert_eq!(s.revisit_rate, round6(2.0 / 6.0));
         assert_eq!(s.click_revisit_rate, 0.2);
         assert_eq!(s.actions_p10_p25_p50_p75_p90_max[5], 5);
+        assert_eq!(s.actions_histogram, vec![[1, 1], [5, 1]]);
         assert_eq!(s.distinct_pages_mean, 3.5);
         assert_eq!(s.won_rate, Some(1.0));
     }
