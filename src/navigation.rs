@@ -387,7 +387,7 @@ mod tests {
         assert_eq!(s.click_revisit_rate, 0.2);
         assert_eq!(s.actions_p10_p25_p50_p75_p90_max[5], 5);
         assert_eq!(s.actions_histogram, vec![[1, 1], [5, 1]]);
-        assert_eq!(s.distinct_pages_mean, 3.5);
+        assert_eq!(s.distinct_pages_mean, 3.0, "{{a,b,c,d}} and {{a,b}}");
         assert_eq!(s.won_rate, Some(1.0));
     }
 
