@@ -10,6 +10,7 @@ use crate::scenario::{Scenario, ScenarioError};
 
 mod import;
 mod run;
+mod sweep;
 
 /// Exit code for a failed run.
 pub const EXIT_FAILURE: i32 = 1;
@@ -41,6 +42,16 @@ enum Command {
     Run(run::RunArgs),
     /// Import recorded navigation paths (Wikispeedia, wiki_speedrun) as traces.
     Import(import::ImportArgs),
+    /// Run every cell of a scenario's sweep, in parallel, sharded and resumable.
+    #[command(
+        after_help = "Examples:\n  specsim sweep scenarios/paper-grid.json --out results/grid\n  specsim sweep grid.json --out results/grid --resume\n  specsim sweep grid.json --out results/s2 --shard 2/8\n  SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=8 specsim sweep grid.json --out results/s3"
+    )]
+    Sweep(sweep::SweepArgs),
+    /// Join the outputs of sweep shards into one results directory.
+    #[command(
+        after_help = "Examples:\n  specsim merge results/s1 results/s2 results/s3 --out results/all"
+    )]
+    Merge(sweep::MergeArgs),
 }
 
 /// An error with the exit code it maps to.
@@ -90,6 +101,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(a) => run::run(a),
         Command::Import(a) => import::run(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Merge(a) => sweep::merge_cmd(a),
     }
 }
 

@@ -81,7 +81,8 @@ fn trace_scenario(trace: &std::path::Path, seed: Option<u64>) -> Result<Scenario
     if let Some(s) = seed {
         let mut file = scenario.file.clone();
         file.seed = s;
-        scenario = Scenario::build_with(file, &scenario.source, None, scenario.replay.clone())?;
+        scenario =
+            Scenario::build_replaying(file, &scenario.source, None, scenario.replay.clone())?;
     }
     Ok(scenario)
 }

@@ -8,3 +8,4 @@ mod invariants;
 mod navigation;
 mod replay;
 mod statistics;
+mod sweep;
