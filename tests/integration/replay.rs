@@ -269,3 +269,23 @@ fn cli_replays_a_trace_and_rejects_malformed_ones_with_exit_2() {
             .stderr(predicate::str::contains(want));
     }
 }
+
+#[test]
+fn the_example_replay_scenario_runs_and_speccache_beats_none() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/replay-example.json");
+    let scenario = Scenario::load(&path).unwrap();
+    assert_eq!(scenario.file.sessions, 2);
+    let report = Report::new(&scenario, &runner::run(&scenario));
+    let row = |name: &str| report.policies.iter().find(|r| r.policy == name).unwrap();
+    assert!(
+        row("speccache").speedup > 1.0,
+        "{}",
+        row("speccache").speedup
+    );
+    assert!(row("oracle").speedup >= row("speccache").speedup);
+    assert_eq!(
+        row("none").values_drawn,
+        10 * 5,
+        "q2: 1 fetch + 2 visits x 2 stages"
+    );
+}
