@@ -345,14 +345,19 @@ impl Scenario {
     /// target, draft latency and accuracy, and its extraction and critic stages unless the
     /// trace records no stage at all, in which case there are none); all five policies.
     pub fn for_trace(trace: &Path) -> Result<Scenario, ScenarioError> {
-        let source = trace.display().to_string();
         let replay = load_trace(trace).map_err(|e| ScenarioError::Invalid {
-            file: source.clone(),
+            file: trace.display().to_string(),
             problems: vec![Problem {
                 path: "trace".into(),
                 message: e.to_string(),
             }],
         })?;
+        Scenario::for_replay(trace, Arc::new(replay))
+    }
+
+    /// [`Scenario::for_trace`] with the trace at `trace` already loaded as `replay`.
+    pub fn for_replay(trace: &Path, replay: Arc<Replay>) -> Result<Scenario, ScenarioError> {
+        let source = trace.display().to_string();
         let mut file =
             ScenarioFile::parse(DEFAULT_SCENARIO, "<default>").expect("default scenario parses");
         file.name = format!("replay of {source}");
@@ -368,7 +373,7 @@ impl Scenario {
         if replay.stats.recorded_stages == 0 {
             file.stages.clear();
         }
-        Scenario::build_replaying(file, &source, None, Some(Arc::new(replay)))
+        Scenario::build_replaying(file, &source, None, Some(replay))
     }
 
     /// [`Scenario::build`] with the trace named by `trajectories` already loaded.

@@ -6,7 +6,6 @@ use clap::{Args, Subcommand};
 
 use super::{CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
 use crate::navigation::{wiki_speedrun, wikispeedia, ImportError, Summary};
-use crate::trace::TraceError;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -82,15 +81,6 @@ impl From<ImportError> for CliError {
         };
         CliError {
             code,
-            message: e.to_string(),
-        }
-    }
-}
-
-impl From<TraceError> for CliError {
-    fn from(e: TraceError) -> Self {
-        CliError {
-            code: EXIT_BAD_INPUT,
             message: e.to_string(),
         }
     }

@@ -213,6 +213,18 @@ fn sessions_cap_and_source_conflicts_are_checked() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("x: agent: remove it"), "{e}");
+    // Neither source.
+    let f = ScenarioFile::parse(
+        r#"{"policies": ["none"], "fetch": {"dist": "constant", "value": 1}, "target": {"latency": {"dist": "constant", "value": 1}}}"#,
+        "y",
+    )
+    .unwrap();
+    let e = Scenario::build(f, "y", None).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "y: site: missing: give a `site` and an `agent`, or `trajectories` naming a trace\n\
+         y: agent: missing: give a `site` and an `agent`, or `trajectories` naming a trace"
+    );
 }
 
 #[test]
@@ -288,4 +300,21 @@ fn the_example_replay_scenario_runs_and_speccache_beats_none() {
         10 * 5,
         "q2: 1 fetch + 2 visits x 2 stages"
     );
+}
+
+#[test]
+fn a_replay_is_deterministic_across_thread_counts() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/example.jsonl");
+    let run = |threads: &str| {
+        Command::cargo_bin("specsim")
+            .unwrap()
+            .args(["run", "--json", "--threads", threads])
+            .arg(&example)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let one = run("1");
+    assert!(!one.is_empty());
+    assert_eq!(one, run("2"));
 }
