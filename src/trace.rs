@@ -515,7 +515,11 @@ fn from_obj<T: serde::de::DeserializeOwned>(
     serde_path_to_error::deserialize(serde_json::Value::Object(obj)).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
-        let message = e.into_inner().to_string();
+        let mut message = e.into_inner().to_string();
+        if message.contains("untagged enum PageRef") {
+            message =
+                "must be a page: an integer id (0 to 4294967295) or a string (URL or name)".into();
+        }
         // "missing field `x`" names the field; the path stops at its parent.
         let missing = message
             .split('`')
@@ -769,6 +773,22 @@ mod tests {
             "duplicate session id `s1` (first on line 2)",
         );
         fails(&[HEAD, "{not json"], 2, "(line)", "not valid JSON");
+        fails(
+            &[HEAD, r#"{"type":"session","session":"s1","root":-1}"#],
+            2,
+            "root",
+            "must be a page: an integer id",
+        );
+        fails(
+            &[
+                HEAD,
+                SESSION,
+                r#"{"type":"iteration","session":"s1","iteration":0,"action":"click","page":"/a","target":{"latency_s":"slow"}}"#,
+            ],
+            3,
+            "target.latency_s",
+            "invalid type: string \"slow\", expected f64",
+        );
         fails(&[HEAD, r#"{"type":"step"}"#], 2, "type", "got `step`");
         fails(
             &[
