@@ -18,6 +18,7 @@ use crate::rng::{Purpose, StreamKey};
 use crate::site::{Site, SiteSpec};
 use crate::sweep::SweepSpec;
 use crate::time::{secs_to_nanos, SimTime};
+use crate::trace::TraceError;
 use crate::trajectory::{Agent, AgentSpec};
 
 /// The scenario the tool runs when none is given: the paper's WebWalkerQA setup.
@@ -470,7 +471,12 @@ impl Scenario {
                     Some(b) if src.trace.is_relative() => b.join(&src.trace),
                     _ => src.trace.clone(),
                 };
-                match preloaded.map_or_else(|| load_trace(&full).map(Arc::new), Ok) {
+                let loaded = match (preloaded, sites) {
+                    (Some(r), _) => Ok(r),
+                    (None, Some(cache)) => cache.replay(&full),
+                    (None, None) => load_trace(&full).map(Arc::new),
+                };
+                match loaded {
                     Ok(r) if r.trajectories.is_empty() => {
                         p.push(
                             "trajectories.trace",
@@ -504,7 +510,8 @@ impl Scenario {
         };
         let site_seed = file.site_seed.unwrap_or(file.seed);
         let site = match (&file.site, &replay, sites) {
-            (_, Some(r), _) => Some(Arc::new(r.site.clone())),
+            (_, Some(r), Some(cache)) => Some(cache.replay_site(r)),
+            (_, Some(r), None) => Some(Arc::new(r.site.clone())),
             (Some(spec), None, Some(cache)) => cache.get_or_build(spec, site_seed, base, &mut p),
             (Some(spec), None, None) => spec
                 .build("site", base, StreamKey::root(site_seed), &mut p)
@@ -623,14 +630,43 @@ impl Scenario {
     }
 }
 
+/// A loaded trace and its site, shared by the cells of a sweep.
+type LoadedTrace = (Arc<Replay>, Arc<Site>);
+
 /// Sites already generated, by (site spec, site seed): cells of a sweep that do not change
 /// the site share one.
 #[derive(Debug, Default)]
 pub struct SiteCache {
     sites: std::sync::Mutex<std::collections::BTreeMap<(String, u64), Arc<Site>>>,
+    /// Traces already loaded, by path, with their site: cells replaying one trace share it.
+    replays: std::sync::Mutex<std::collections::BTreeMap<PathBuf, LoadedTrace>>,
 }
 
 impl SiteCache {
+    /// The replay of the trace at `path`, loaded on first use.
+    pub fn replay(&self, path: &Path) -> Result<Arc<Replay>, TraceError> {
+        if let Some((r, _)) = self.replays.lock().ok().and_then(|m| m.get(path).cloned()) {
+            return Ok(r);
+        }
+        let r = Arc::new(load_trace(path)?);
+        let site = Arc::new(r.site.clone());
+        if let Ok(mut m) = self.replays.lock() {
+            m.entry(path.to_path_buf())
+                .or_insert((Arc::clone(&r), site));
+        }
+        Ok(r)
+    }
+
+    /// The shared site of a replay this cache loaded (a copy for any other replay).
+    pub fn replay_site(&self, replay: &Arc<Replay>) -> Arc<Site> {
+        if let Ok(m) = self.replays.lock() {
+            if let Some((_, site)) = m.values().find(|(r, _)| Arc::ptr_eq(r, replay)) {
+                return Arc::clone(site);
+            }
+        }
+        Arc::new(replay.site.clone())
+    }
+
     /// The site for `spec` and `seed`, generated on first use.
     pub fn get_or_build(
         &self,

@@ -318,3 +318,24 @@ fn a_replay_is_deterministic_across_thread_counts() {
     assert!(!one.is_empty());
     assert_eq!(one, run("2"));
 }
+
+#[test]
+fn sweep_cells_share_one_loaded_trace() {
+    use specsim::scenario::SiteCache;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.jsonl"), full_trace(5, 3)).unwrap();
+    let file = trace_scenario(dir.path(), "t.jsonl", "").file;
+    let cache = SiteCache::default();
+    let build = |width: u32| {
+        let mut f = file.clone();
+        f.width = width;
+        Scenario::build_with(f, "cell", Some(dir.path()), Some(&cache)).unwrap()
+    };
+    let (a, b) = (build(1), build(3));
+    assert!(std::sync::Arc::ptr_eq(
+        a.replay.as_ref().unwrap(),
+        b.replay.as_ref().unwrap()
+    ));
+    assert!(std::sync::Arc::ptr_eq(&a.model.site, &b.model.site));
+    assert_eq!(b.model.width, 3);
+}
