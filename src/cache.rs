@@ -197,6 +197,72 @@ impl EvictionPolicy for AnyEviction {
     }
 }
 
+/// Capacities up to this use a linear index: for the reference code's 10 entries a scan of
+/// a few cache lines beats hashing.
+const LINEAR_MAX: usize = 32;
+
+/// Page -> slot index: a short vector for small caches, a hash map for large ones.
+#[derive(Clone, Debug)]
+enum Index {
+    Linear(Vec<(PageId, u32)>),
+    Hashed(FxHashMap<PageId, u32>),
+}
+
+impl Index {
+    fn with_capacity(capacity: usize) -> Self {
+        if capacity <= LINEAR_MAX {
+            Index::Linear(Vec::with_capacity(capacity))
+        } else {
+            let mut m = FxHashMap::default();
+            m.reserve(capacity.min(1 << 16));
+            Index::Hashed(m)
+        }
+    }
+
+    #[inline]
+    fn get(&self, page: PageId) -> Option<u32> {
+        match self {
+            Index::Linear(v) => v.iter().find(|e| e.0 == page).map(|e| e.1),
+            Index::Hashed(m) => m.get(&page).copied(),
+        }
+    }
+
+    #[inline]
+    fn insert(&mut self, page: PageId, slot: u32) {
+        match self {
+            Index::Linear(v) => v.push((page, slot)),
+            Index::Hashed(m) => {
+                m.insert(page, slot);
+            }
+        }
+    }
+
+    #[inline]
+    fn remove(&mut self, page: PageId) -> Option<u32> {
+        match self {
+            Index::Linear(v) => {
+                let i = v.iter().position(|e| e.0 == page)?;
+                Some(v.swap_remove(i).1)
+            }
+            Index::Hashed(m) => m.remove(&page),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Index::Linear(v) => v.len(),
+            Index::Hashed(m) => m.len(),
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Index::Linear(v) => v.clear(),
+            Index::Hashed(m) => m.clear(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Entry<V> {
     page: PageId,
@@ -207,7 +273,7 @@ struct Entry<V> {
 #[derive(Clone, Debug)]
 pub struct Cache<V, P = AnyEviction> {
     capacity: usize,
-    map: FxHashMap<PageId, u32>,
+    map: Index,
     slots: Vec<Option<Entry<V>>>,
     free: Vec<u32>,
     policy: P,
@@ -223,11 +289,9 @@ impl<V> Cache<V, AnyEviction> {
 impl<V, P: EvictionPolicy> Cache<V, P> {
     /// An empty cache of `capacity` entries (0 stores nothing).
     pub fn new(capacity: usize, policy: P) -> Self {
-        let mut map = FxHashMap::default();
-        map.reserve(capacity.min(1 << 16));
         Cache {
             capacity,
-            map,
+            map: Index::with_capacity(capacity),
             slots: Vec::new(),
             free: Vec::new(),
             policy,
@@ -246,7 +310,7 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.map.len() == 0
     }
 
     /// Removes every entry, keeping allocations.
@@ -260,21 +324,21 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
     /// The entry for `page` without counting it as an access.
     #[inline]
     pub fn peek(&self, page: PageId) -> Option<&V> {
-        let s = *self.map.get(&page)?;
+        let s = self.map.get(page)?;
         self.slots[s as usize].as_ref().map(|e| &e.value)
     }
 
     /// Mutable access without counting it as an access.
     #[inline]
     pub fn peek_mut(&mut self, page: PageId) -> Option<&mut V> {
-        let s = *self.map.get(&page)?;
+        let s = self.map.get(page)?;
         self.slots[s as usize].as_mut().map(|e| &mut e.value)
     }
 
     /// The entry for `page`, counted as an access (LRU moves it to the front).
     #[inline]
     pub fn get(&mut self, page: PageId) -> Option<&mut V> {
-        let s = *self.map.get(&page)?;
+        let s = self.map.get(page)?;
         self.policy.accessed(s);
         self.slots[s as usize].as_mut().map(|e| &mut e.value)
     }
@@ -282,7 +346,7 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
     /// True if `page` has an entry.
     #[inline]
     pub fn contains(&self, page: PageId) -> bool {
-        self.map.contains_key(&page)
+        self.map.get(page).is_some()
     }
 
     /// Stores `value` for `page`. Returns the entries that left: the victim evicted to make
@@ -292,7 +356,7 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
         if self.capacity == 0 {
             return Some((page, value));
         }
-        if let Some(&s) = self.map.get(&page) {
+        if let Some(s) = self.map.get(page) {
             self.policy.accessed(s);
             let e = self.slots[s as usize]
                 .as_mut()
@@ -322,7 +386,7 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
 
     /// Removes the entry for `page`.
     pub fn remove(&mut self, page: PageId) -> Option<V> {
-        let s = self.map.remove(&page)?;
+        let s = self.map.remove(page)?;
         self.policy.removed(s);
         self.free.push(s);
         self.slots[s as usize].take().map(|e| e.value)
@@ -331,7 +395,7 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
     fn evict(&mut self) -> Option<(PageId, V)> {
         let s = self.policy.victim()?;
         let e = self.slots[s as usize].take()?;
-        self.map.remove(&e.page);
+        self.map.remove(e.page);
         self.policy.removed(s);
         self.free.push(s);
         Some((e.page, e.value))

@@ -8,8 +8,11 @@ use clap::{Parser, Subcommand};
 
 use crate::scenario::{Scenario, ScenarioError};
 
+mod fit;
 mod import;
+mod reproduce;
 mod run;
+mod study;
 mod sweep;
 
 /// Exit code for a failed run.
@@ -52,6 +55,21 @@ enum Command {
         after_help = "Examples:\n  specsim merge results/s1 results/s2 results/s3 --out results/all"
     )]
     Merge(sweep::MergeArgs),
+    /// Compare the paper's published figures with the calibrated scenarios' results.
+    #[command(
+        after_help = "Examples:\n  specsim reproduce\n  specsim reproduce --reduced --json\n  specsim reproduce --scenarios my-calibration/"
+    )]
+    Reproduce(reproduce::ReproduceArgs),
+    /// Fit latency distributions to samples or a public dataset; write profiles.
+    #[command(
+        after_help = "Examples:\n  specsim fit latencies.csv --field fetch_s --out traces/profiles/fetch.json\n  specsim fit runs.jsonl --field timing.ttft --json\n  specsim fit calls.csv --ttft ttft_s --e2e latency_s --tokens output_tokens --out llm.json\n  specsim fit speed.csv --quantiles --row 1 --out speed.json\n  specsim fit --from llmperf ../shared/data/llmperf --out-dir traces/profiles\n  specsim fit --from thefastest ../shared/data/thefastest/measurements.jsonl --model gpt-4o\n  specsim fit --from har ../shared/data/har --har requests --out har.json\n  specsim fit --from httparchive ../shared/data/httparchive/speed_index_2022.csv --client mobile --out si.json\n\nSee docs/fitting.md and docs/data.md."
+    )]
+    Fit(Box<fit::FitArgs>),
+    /// Latency variability per model (median, p95, CV, max/min), by region and day.
+    #[command(
+        after_help = "Examples:\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl --by model-region --cmd=--max-tokens=20\n  specsim latency-study ../shared/data/llmperf --metric ttft --json"
+    )]
+    LatencyStudy(study::StudyArgs),
 }
 
 /// An error with the exit code it maps to.
@@ -103,6 +121,9 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Import(a) => import::run(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Merge(a) => sweep::merge_cmd(a),
+        Command::Reproduce(a) => reproduce::reproduce(a),
+        Command::Fit(a) => fit::run(*a),
+        Command::LatencyStudy(a) => study::run(a),
     }
 }
 

@@ -202,18 +202,29 @@ pub fn pick_distinct<R: Rng + ?Sized>(
 ) {
     let base = out.len();
     let eligible = |v: PageId, out: &Vec<PageId>| Some(v) != exclude && !out[..].contains(&v);
-    let available = links.iter().filter(|&&v| Some(v) != exclude).count();
-    let want = k.min(available);
-    if want == 0 {
+    if k == 0 || links.is_empty() {
         return;
     }
-    if want * 4 <= available {
-        while out.len() - base < want {
+    // Sparse case: at least 4k eligible links (counting them exactly is O(degree), so the
+    // test uses the lower bound len - 1). Rejection sampling then needs few draws.
+    // The tries are bounded because a graph file may repeat a link.
+    if k * 4 < links.len() {
+        let mut tries = 0;
+        while out.len() - base < k && tries < 64 * k {
             let v = links[rng.random_range(0..links.len())];
             if eligible(v, out) {
                 out.push(v);
             }
+            tries += 1;
         }
+        if out.len() - base == k {
+            return;
+        }
+        out.truncate(base);
+    }
+    let available = links.iter().filter(|&&v| Some(v) != exclude).count();
+    let want = k.min(available);
+    if want == 0 {
         return;
     }
     // Dense case: selection sampling (Knuth's algorithm S) over the eligible links keeps
@@ -224,7 +235,7 @@ pub fn pick_distinct<R: Rng + ?Sized>(
         if Some(v) == exclude {
             continue;
         }
-        if rng.random_range(0..left) < need {
+        if rng.random_range(0..left) < need && !out[base..].contains(&v) {
             out.push(v);
             need -= 1;
             if need == 0 {
@@ -316,6 +327,19 @@ mod tests {
             let f = count[v] as f64 / 20_000.0;
             assert!((f - 0.8).abs() < 0.015, "link {v}: {f}");
         }
+    }
+
+    #[test]
+    fn repeated_links_never_hang_or_repeat() {
+        let links = [5, 5, 5, 5, 5, 5, 5, 5, 5, 7];
+        let mut out = Vec::new();
+        let mut r = StreamKey::root(4).rng(0, 0, Purpose::RandomPick);
+        pick_distinct(&links, 2, None, &mut r, &mut out);
+        out.sort_unstable();
+        assert!(
+            out.len() <= 2 && out.windows(2).all(|w| w[0] != w[1]),
+            "{out:?}"
+        );
     }
 
     #[test]

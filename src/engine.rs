@@ -2,11 +2,12 @@
 //!
 //! It knows nothing of webs, caches or LLMs. Events pop in `(time, insertion sequence)`
 //! order, so two events scheduled for the same instant pop first-in first-out and a run is
-//! reproducible bit for bit. Payloads live in a slab so that a pending event can be cancelled
-//! in O(1); the queue and slab keep their capacity across [`Engine::reset`], so a warmed-up
-//! engine schedules without allocating.
+//! reproducible bit for bit. Payloads live in the heap itself; cancellation marks the event's
+//! sequence number in a bit set, and the mark is checked when the event reaches the top (lazy
+//! deletion). The heap and the bit sets keep their capacity across [`Engine::reset`], so a
+//! warmed-up engine schedules without allocating.
 
-use std::cmp::Reverse;
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use crate::time::{Nanos, SimTime};
@@ -14,14 +15,61 @@ use crate::time::{Nanos, SimTime};
 /// Handle of a scheduled event, used to cancel it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct EventKey {
-    slot: u32,
     seq: u64,
 }
 
 #[derive(Debug)]
-struct Slot<E> {
+struct Entry<E> {
+    at: SimTime,
     seq: u64,
-    payload: Option<E>,
+    payload: E,
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.seq == other.seq
+    }
+}
+
+impl<E> Eq for Entry<E> {}
+
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<E> Ord for Entry<E> {
+    /// Reversed, so that the max-heap pops the earliest `(time, sequence)` first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// A growable bit set over sequence numbers.
+#[derive(Debug, Default)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    #[inline]
+    fn get(&self, i: u64) -> bool {
+        self.0
+            .get((i >> 6) as usize)
+            .is_some_and(|w| w & (1 << (i & 63)) != 0)
+    }
+
+    #[inline]
+    fn set(&mut self, i: u64) {
+        let w = (i >> 6) as usize;
+        if w >= self.0.len() {
+            self.0.resize(w + 1, 0);
+        }
+        self.0[w] |= 1 << (i & 63);
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
 }
 
 /// A virtual-clock event queue holding payloads of type `E`.
@@ -29,9 +77,10 @@ struct Slot<E> {
 pub struct Engine<E> {
     now: SimTime,
     next_seq: u64,
-    heap: BinaryHeap<Reverse<(SimTime, u64, u32)>>,
-    slots: Vec<Slot<E>>,
-    free: Vec<u32>,
+    heap: BinaryHeap<Entry<E>>,
+    cancelled: Bits,
+    done: Bits,
+    ncancelled: usize,
     popped: u64,
 }
 
@@ -48,8 +97,9 @@ impl<E> Engine<E> {
             now: SimTime::ZERO,
             next_seq: 0,
             heap: BinaryHeap::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
+            cancelled: Bits::default(),
+            done: Bits::default(),
+            ncancelled: 0,
             popped: 0,
         }
     }
@@ -59,8 +109,9 @@ impl<E> Engine<E> {
         self.now = SimTime::ZERO;
         self.next_seq = 0;
         self.heap.clear();
-        self.slots.clear();
-        self.free.clear();
+        self.cancelled.clear();
+        self.done.clear();
+        self.ncancelled = 0;
         self.popped = 0;
     }
 
@@ -78,31 +129,17 @@ impl<E> Engine<E> {
 
     /// Number of events scheduled and neither delivered nor cancelled.
     pub fn pending(&self) -> usize {
-        self.slots.len() - self.free.len()
+        self.heap.len() - self.ncancelled
     }
 
     /// Schedules `payload` at absolute time `at` (clamped to now: the past is closed).
+    #[inline]
     pub fn schedule_at(&mut self, at: SimTime, payload: E) -> EventKey {
         let at = at.max(self.now);
         let seq = self.next_seq;
         self.next_seq += 1;
-        let slot = match self.free.pop() {
-            Some(i) => {
-                let s = &mut self.slots[i as usize];
-                s.seq = seq;
-                s.payload = Some(payload);
-                i
-            }
-            None => {
-                self.slots.push(Slot {
-                    seq,
-                    payload: Some(payload),
-                });
-                (self.slots.len() - 1) as u32
-            }
-        };
-        self.heap.push(Reverse((at, seq, slot)));
-        EventKey { slot, seq }
+        self.heap.push(Entry { at, seq, payload });
+        EventKey { seq }
     }
 
     /// Schedules `payload` after `delay` from now.
@@ -111,31 +148,28 @@ impl<E> Engine<E> {
         self.schedule_at(self.now + delay, payload)
     }
 
-    /// Cancels a pending event; returns its payload, or `None` if it already popped or was
-    /// cancelled.
-    pub fn cancel(&mut self, key: EventKey) -> Option<E> {
-        let s = self.slots.get_mut(key.slot as usize)?;
-        if s.seq != key.seq {
-            return None;
+    /// Cancels a pending event. Returns false if it already popped or was cancelled.
+    pub fn cancel(&mut self, key: EventKey) -> bool {
+        if key.seq >= self.next_seq || self.done.get(key.seq) || self.cancelled.get(key.seq) {
+            return false;
         }
-        let payload = s.payload.take()?;
-        self.free.push(key.slot);
-        Some(payload)
+        self.cancelled.set(key.seq);
+        self.ncancelled += 1;
+        true
     }
 
     /// Pops the next live event, advancing the clock to its time.
+    #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        while let Some(Reverse((at, seq, slot))) = self.heap.pop() {
-            let s = &mut self.slots[slot as usize];
-            if s.seq != seq {
+        while let Some(e) = self.heap.pop() {
+            if self.ncancelled > 0 && self.cancelled.get(e.seq) {
+                self.ncancelled -= 1;
                 continue;
             }
-            if let Some(payload) = s.payload.take() {
-                self.free.push(slot);
-                self.now = at;
-                self.popped += 1;
-                return Some((at, payload));
-            }
+            self.done.set(e.seq);
+            self.now = e.at;
+            self.popped += 1;
+            return Some((e.at, e.payload));
         }
         None
     }
@@ -170,16 +204,15 @@ mod tests {
         let mut e = Engine::new();
         let a = e.schedule_at(SimTime(2), 1);
         e.schedule_at(SimTime(3), 2);
-        assert_eq!(e.cancel(a), Some(1));
-        assert_eq!(e.cancel(a), None, "double cancel is a no-op");
+        assert!(e.cancel(a));
+        assert!(!e.cancel(a), "double cancel is a no-op");
         assert_eq!(e.pending(), 1);
-        // The freed slot is reused; the stale key must not cancel the new event.
         let b = e.schedule_at(SimTime(1), 3);
-        assert_eq!(e.cancel(a), None);
         assert_eq!(e.pop(), Some((SimTime(1), 3)));
-        assert_eq!(e.cancel(b), None, "popped events cannot be cancelled");
+        assert!(!e.cancel(b), "popped events cannot be cancelled");
         assert_eq!(e.pop(), Some((SimTime(3), 2)));
         assert_eq!(e.pop(), None);
+        assert_eq!(e.pending(), 0);
     }
 
     #[test]
@@ -189,6 +222,16 @@ mod tests {
         e.pop();
         e.schedule_at(SimTime(4), 1);
         assert_eq!(e.pop(), Some((SimTime(10), 1)));
+    }
+
+    #[test]
+    fn reset_forgets_cancellations() {
+        let mut e = Engine::new();
+        let k = e.schedule_at(SimTime(1), 0);
+        assert!(e.cancel(k));
+        e.reset();
+        e.schedule_at(SimTime(1), 7); // the same sequence number as before
+        assert_eq!(e.pop(), Some((SimTime(1), 7)));
     }
 
     #[test]

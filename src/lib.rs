@@ -15,6 +15,9 @@
 //! - [`trace`]: the JSON Lines trace format of recorded runs.
 //! - [`replay`]: a trace turned into a site and trajectories to replay.
 //! - [`navigation`]: importers of recorded navigation paths (Wikispeedia, wiki_speedrun).
+//! - [`fit`]: fitting distributions to measurements (MLE, KS, AIC, quantile fits, profiles).
+//! - [`sources`]: importers of public latency datasets (llmperf, thefastest.ai, HAR, HTTP Archive).
+//! - [`study`]: the latency-variability study (per model medians, p95, CV, max/min).
 //! - [`cli`]: the command-line interface (the binary only calls [`cli::main`]).
 //!
 //! # Determinism contract
@@ -36,6 +39,7 @@ pub mod dist;
 pub mod draft;
 pub mod engine;
 pub mod fetch;
+pub mod fit;
 pub mod llm;
 pub mod metrics;
 pub mod model;
@@ -45,12 +49,15 @@ pub mod policy;
 pub mod problems;
 pub mod replay;
 pub mod report;
+pub mod reproduce;
 pub mod results;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod site;
+pub mod sources;
 pub mod stats;
+pub mod study;
 pub mod sweep;
 pub mod time;
 pub mod trace;

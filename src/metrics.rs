@@ -78,6 +78,9 @@ pub struct RunMetrics {
     pub exposed: u64,
     /// Sum of exposed queueing delay.
     pub queue: u64,
+    /// Sum of exposed web time of misses alone (what a simulator that books zero web time
+    /// for every predicted page, like the reference code, would report).
+    pub miss_exposed: u64,
     /// Sum of session end-to-end latencies (root fetch included).
     pub session_latency: u64,
     /// Exposed web time of the sessions' root fetches.
@@ -140,7 +143,10 @@ impl RunMetrics {
             Outcome::Answer => return,
             Outcome::Hit => self.hits += 1,
             Outcome::PartialHit => self.partial_hits += 1,
-            Outcome::Miss => self.misses += 1,
+            Outcome::Miss => {
+                self.misses += 1;
+                self.miss_exposed += r.exposed;
+            }
         }
         self.visits += 1;
         self.web += r.web;

@@ -387,7 +387,7 @@ impl<'m> Sim<'m> {
         for d in 0..MAX_DRAFTS {
             if let Some(k) = sess.drafts[d].take() {
                 // The draft answered too late: its list is for a page the target has left.
-                if self.engine.cancel(k).is_some() {
+                if self.engine.cancel(k) {
                     self.metrics.drafts_late += 1;
                 }
             }
@@ -427,7 +427,11 @@ impl<'m> Sim<'m> {
                 sess.outcome = Outcome::Hit;
                 sess.web = e.web + lookup;
                 sess.exposed = lookup;
-                self.engine.schedule_in(lookup, Ev::Observed(s));
+                if lookup == 0 {
+                    self.observed(s, work);
+                } else {
+                    self.engine.schedule_in(lookup, Ev::Observed(s));
+                }
             }
             Some((e, _)) => {
                 sess.outcome = Outcome::PartialHit;

@@ -109,6 +109,7 @@ pub struct PolicyRow {
     pub web_reduction: Option<f64>,
     pub web_reduction_ci_lo: Option<f64>,
     pub web_reduction_ci_hi: Option<f64>,
+    pub web_reduction_instant_prefetch: Option<f64>,
     pub prefetches_per_session: f64,
     pub prefetch_used_per_session: f64,
     pub prefetch_wasted_per_session: f64,
@@ -175,6 +176,13 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         .map(|(m, b)| ratio(b.exposed, m.exposed))
         .collect();
     let reduction = estimate(&reductions);
+    let instant: Vec<f64> = runs
+        .iter()
+        .zip(baseline)
+        .filter(|(m, _)| m.miss_exposed > 0)
+        .map(|(m, b)| ratio(b.exposed, m.miss_exposed))
+        .collect();
+    let instant = estimate(&instant);
     let sessions: usize = runs.iter().map(|m| m.session_latencies.len()).sum();
     let per_session = |f: fn(&RunMetrics) -> u64| {
         runs.iter().map(|m| f(m)).sum::<u64>() as f64 / sessions.max(1) as f64
@@ -233,6 +241,7 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         web_reduction: reduction.and_then(|e| finite(e.mean)),
         web_reduction_ci_lo: reduction.and_then(|e| finite(e.lo)),
         web_reduction_ci_hi: reduction.and_then(|e| finite(e.hi)),
+        web_reduction_instant_prefetch: instant.and_then(|e| finite(e.mean)),
         prefetches_per_session: per_session(|m| m.prefetch_issued),
         prefetch_used_per_session: per_session(|m| m.prefetch_used),
         prefetch_wasted_per_session: per_session(|m| m.prefetch_wasted),

@@ -169,6 +169,11 @@ pub enum ArrivalSpec {
         /// Seconds between arrivals.
         every_s: f64,
     },
+    /// Gaps between arrivals drawn from a distribution (e.g. fitted to a production trace).
+    Gaps {
+        /// Inter-arrival time, seconds.
+        gap: DistSpec,
+    },
 }
 
 fn default_seed() -> u64 {
@@ -425,6 +430,9 @@ impl Scenario {
             ArrivalSpec::Interval { every_s } => {
                 p.non_negative("arrivals.every_s", *every_s);
             }
+            ArrivalSpec::Gaps { gap } => {
+                gap.build("arrivals.gap", &mut p);
+            }
         }
         if file.policies.is_empty() {
             p.push(
@@ -607,19 +615,16 @@ impl Scenario {
                 (0..n as u64).map(|i| SimTime(i * gap)).collect()
             }
             ArrivalSpec::Poisson { rate_per_s } => {
-                let mut rng = key.rng(0, 0, Purpose::Arrival);
                 let gap = Dist::Exponential(
                     rand_distr::Exp::new(*rate_per_s).expect("validated rate > 0"),
                 );
-                let mut t = SimTime::ZERO;
-                (0..n)
-                    .map(|i| {
-                        if i > 0 {
-                            t += gap.sample_nanos(&mut rng);
-                        }
-                        t
-                    })
-                    .collect()
+                gaps(&gap, n, key)
+            }
+            ArrivalSpec::Gaps { gap } => {
+                let gap = gap
+                    .build("arrivals.gap", &mut Problems::new())
+                    .expect("validated when the scenario was built");
+                gaps(&gap, n, key)
             }
         }
     }
@@ -632,6 +637,20 @@ impl Scenario {
 
 /// A loaded trace and its site, shared by the cells of a sweep.
 type LoadedTrace = (Arc<Replay>, Arc<Site>);
+
+/// Arrival times of `n` sessions: the first at 0, then gaps drawn from `gap`.
+fn gaps(gap: &Dist, n: usize, key: StreamKey) -> Vec<SimTime> {
+    let mut rng = key.rng(0, 0, Purpose::Arrival);
+    let mut t = SimTime::ZERO;
+    (0..n)
+        .map(|i| {
+            if i > 0 {
+                t += gap.sample_nanos(&mut rng);
+            }
+            t
+        })
+        .collect()
+}
 
 /// Sites already generated, by (site spec, site seed): cells of a sweep that do not change
 /// the site share one.

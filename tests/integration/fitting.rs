@@ -1,0 +1,222 @@
+//! `specsim fit` on plain samples through the real binary: tables, profiles, bad input.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use specsim::fit::profile::{Profile, ProfileDoc};
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/fit/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn specsim() -> Command {
+    Command::cargo_bin("specsim").unwrap()
+}
+
+#[test]
+fn csv_column_fits_every_family_and_writes_a_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fetch.json");
+    specsim()
+        .args([
+            "fit",
+            &fixture("samples.csv"),
+            "--field",
+            "fetch_s",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("n=6 min=0.7000 median=1.000"))
+        .stdout(predicate::str::contains("lognormal"))
+        .stdout(predicate::str::contains("weibull"))
+        .stdout(predicate::str::contains("best by AIC"));
+    let doc: ProfileDoc = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc.n, 6);
+    assert_eq!(doc.source.files, vec!["samples.csv"]);
+    assert!(matches!(doc.profile, Profile::Latency(_)));
+    assert_eq!(doc.fits[0].median, 1.0);
+}
+
+#[test]
+fn nested_jsonl_field_and_json_array() {
+    let out = specsim()
+        .args([
+            "fit",
+            &fixture("nested.jsonl"),
+            "--field",
+            "timing.fetch",
+            "--json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["fit"]["n"], 4);
+    assert_eq!(v["fit"]["max"], 2.5);
+    specsim()
+        .args(["fit", &fixture("array.json")])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("n=6"));
+}
+
+#[test]
+fn milliseconds_are_scaled() {
+    let out = specsim()
+        .args(["fit", &fixture("array.json"), "--scale", "0.001", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!((v["fit"]["max"].as_f64().unwrap() - 0.0025).abs() < 1e-15);
+}
+
+#[test]
+fn missing_column_is_bad_input() {
+    specsim()
+        .args(["fit", &fixture("samples.csv"), "--field", "latency"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "samples.csv:1: no column `latency`; the header has: request, fetch_s, tokens",
+        ));
+}
+
+#[test]
+fn missing_json_field_is_bad_input() {
+    specsim()
+        .args(["fit", &fixture("nested.jsonl"), "--field", "timing.ttft"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "nested.jsonl:1: field `timing.ttft`: no key `ttft` here; keys are: fetch",
+        ));
+}
+
+#[test]
+fn non_numeric_value_names_the_line() {
+    specsim()
+        .args(["fit", &fixture("bad_value.csv"), "--field", "fetch_s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bad_value.csv:4: column `fetch_s`: `slow` is not a number",
+        ));
+}
+
+#[test]
+fn negative_value_names_the_line() {
+    specsim()
+        .args(["fit", &fixture("negative.csv"), "--field", "fetch_s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "negative.csv:3: `fetch_s` is -1.2; latencies must be >= 0",
+        ));
+}
+
+#[test]
+fn too_few_samples_is_bad_input() {
+    specsim()
+        .args(["fit", &fixture("one.csv")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "one.csv: value: need at least 2 samples to fit, got 1",
+        ));
+}
+
+#[test]
+fn missing_file_is_bad_input() {
+    specsim()
+        .args(["fit", &fixture("nope.csv")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope.csv: cannot read:"));
+}
+
+#[test]
+fn bad_scale_is_bad_input() {
+    specsim()
+        .args(["fit", &fixture("array.json"), "--scale", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--scale: must be a finite number > 0, got 0",
+        ));
+}
+
+#[test]
+fn llm_profile_from_three_columns() {
+    let out = specsim()
+        .args([
+            "fit",
+            &fixture("llm.csv"),
+            "--ttft",
+            "ttft_s",
+            "--e2e",
+            "e2e_s",
+        ])
+        .args(["--tokens", "output_tokens", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let docs: Vec<ProfileDoc> = serde_json::from_slice(&out).unwrap();
+    assert_eq!(docs[0].n, 6);
+    assert_eq!(docs[0].fits[0].quantity, "ttft");
+    // tpot of the first record: (2.40 - 0.40) / 100 = 0.02; the median of all six is 0.02.
+    assert!(
+        (docs[0].fits[1].median - 0.02).abs() < 1e-3,
+        "{}",
+        docs[0].fits[1].median
+    );
+    let Profile::Llm(spec) = &docs[0].profile else {
+        panic!("not an LLM profile")
+    };
+    let mut p = specsim::problems::Problems::new();
+    assert!(spec.build("target", &mut p).is_some());
+    specsim()
+        .args(["fit", &fixture("llm.csv"), "--ttft", "ttft_s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--e2e"));
+}
+
+#[test]
+fn trace_latencies_with_skip_missing() {
+    // Header, session and answer lines have no fetch: skipped and counted.
+    let out = specsim()
+        .args([
+            "fit",
+            &fixture("trace.jsonl"),
+            "--field",
+            "fetch_s",
+            "--skip-missing",
+            "--json",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "skipped 3 records without a value",
+        ))
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["fit"]["n"], 2);
+    assert_eq!(v["fit"]["median"], 6.15);
+    specsim()
+        .args(["fit", &fixture("trace.jsonl"), "--field", "fetch_s"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "trace.jsonl:1: field `fetch_s`: no key `fetch_s` here; keys are: format, source, type, version",
+        ));
+}
