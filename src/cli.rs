@@ -44,6 +44,9 @@ enum Command {
     )]
     Run(run::RunArgs),
     /// Import recorded navigation paths (Wikispeedia, wiki_speedrun) as traces.
+    #[command(
+        after_help = "Examples:\n  specsim import wikispeedia ../shared/data/wikispeedia --out /tmp/wsp.jsonl --summary wsp-summary.json\n  specsim import wiki-speedrun ../shared/data/wiki_speedrun/benchmark_results.jsonl --out /tmp/sr.jsonl --out-degree 81\n  specsim run /tmp/wsp.jsonl\n\nFormats and what is recorded: docs/import.md; the trace format: docs/trace.md."
+    )]
     Import(import::ImportArgs),
     /// Run every cell of a scenario's sweep, in parallel, sharded and resumable.
     #[command(
