@@ -12,6 +12,7 @@
 //! - [`metrics`], [`stats`], [`report`]: what a run measures and how it is summarised.
 //! - [`scenario`], [`problems`]: scenario files and their validation.
 //! - [`runner`]: replications in parallel; [`output`]: atomic file writes.
+//! - [`plot`]: figures (SVG and PNG) of reports, sweeps and fits; reads results only.
 //! - [`trace`]: the JSON Lines trace format of recorded runs.
 //! - [`fit`]: fitting distributions to measurements (MLE, KS, AIC, quantile fits, profiles).
 //! - [`sources`]: importers of public latency datasets (llmperf, thefastest.ai, HAR, HTTP Archive).
@@ -42,6 +43,7 @@ pub mod llm;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod plot;
 pub mod policy;
 pub mod problems;
 pub mod report;

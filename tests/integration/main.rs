@@ -7,6 +7,7 @@ mod determinism;
 mod fitting;
 mod importers;
 mod invariants;
+mod plots;
 mod real_data;
 mod reproduce;
 mod statistics;
