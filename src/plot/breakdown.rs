@@ -45,12 +45,19 @@ impl Figure for Breakdown<'_> {
             "{}: {} replications × {} sessions; whiskers: 95% CI of the mean",
             r.scenario, r.replications, r.sessions
         );
-        let (area, legend) = frame::layout(
-            root,
-            "Latency breakdown per iteration",
-            &subtitle,
-            style::LEGEND_WIDTH,
-        )?;
+        let entries = vec![
+            LegendEntry::new("target LLM", Swatch::Box(style::TARGET_LLM)),
+            LegendEntry::new("extra LLM stages", Swatch::Box(style::STAGES_LLM)),
+            LegendEntry::new("exposed web wait", Swatch::Box(style::EXPOSED_WEB)),
+            LegendEntry::new("95% CI of total", Swatch::Whisker(style::BLACK)),
+            LegendEntry::new(
+                "web time hidden\nbehind LLM time\n(overlapped: not\npart of the total)",
+                Swatch::Hatch(style::HIDDEN_WEB),
+            ),
+        ];
+        let width = frame::legend_width(root, None, &entries);
+        let (area, legend) =
+            frame::layout(root, "Latency breakdown per iteration", &subtitle, width)?;
         let top = rows
             .iter()
             .map(|p| {
@@ -147,16 +154,6 @@ impl Figure for Breakdown<'_> {
                     .pos(Pos::new(HPos::Center, VPos::Top)),
             ))?;
         }
-        let entries = vec![
-            LegendEntry::new("target LLM", Swatch::Box(style::TARGET_LLM)),
-            LegendEntry::new("extra LLM stages", Swatch::Box(style::STAGES_LLM)),
-            LegendEntry::new("exposed web wait", Swatch::Box(style::EXPOSED_WEB)),
-            LegendEntry::new("95% CI of total", Swatch::Whisker(style::BLACK)),
-            LegendEntry::new(
-                "web time hidden\nbehind LLM time\n(overlapped: not\npart of the total)",
-                Swatch::Hatch(style::HIDDEN_WEB),
-            ),
-        ];
         frame::legend(&legend, None, &entries, 20)
     }
 }

@@ -70,8 +70,19 @@ impl Figure for Cdf<'_> {
             "{}: all {what} of {} replications × {} sessions, pooled",
             r.scenario, r.replications, r.sessions
         );
-        let (area, legend) = frame::layout(root, title, &subtitle, style::LEGEND_WIDTH)?;
         let curves = self.quantiles();
+        let styles: Vec<_> = curves
+            .iter()
+            .enumerate()
+            .map(|(i, (policy, _))| style::policy_style(policy, i))
+            .collect();
+        let entries: Vec<LegendEntry> = curves
+            .iter()
+            .zip(&styles)
+            .map(|((policy, _), &(c, d))| LegendEntry::new(*policy, Swatch::Line(c, d)))
+            .collect();
+        let width = frame::legend_width(root, Some("policy"), &entries);
+        let (area, legend) = frame::layout(root, title, &subtitle, width)?;
         let x_max = curves
             .iter()
             .flat_map(|(_, q)| q.iter().copied())
@@ -96,9 +107,7 @@ impl Figure for Cdf<'_> {
             .x_label_formatter(&|x| frame::short_number(*x))
             .y_label_formatter(&|y| frame::short_number(*y))
             .draw()?;
-        let mut entries = Vec::new();
-        for (i, (policy, q)) in curves.iter().enumerate() {
-            let (color, dash) = style::policy_style(policy, i);
+        for ((_, q), &(color, dash)) in curves.iter().zip(&styles) {
             let pts: Vec<(f64, f64)> = q
                 .iter()
                 .enumerate()
@@ -106,7 +115,6 @@ impl Figure for Cdf<'_> {
                 .map(|(k, x)| (*x, k as f64 / 100.0))
                 .collect();
             frame::draw_line(chart.plotting_area(), pts, color, dash, style::LINE_WIDTH)?;
-            entries.push(LegendEntry::new(*policy, Swatch::Line(color, dash)));
         }
         frame::legend(&legend, Some("policy"), &entries, 20)
     }

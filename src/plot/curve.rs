@@ -15,6 +15,8 @@ pub(crate) struct Curve {
     x: AxisScale,
     lines: Vec<Line>,
     by_second: bool,
+    /// Legend heading: `policy`, or the second axis.
+    heading: String,
     subtitle: String,
 }
 
@@ -46,7 +48,12 @@ impl Curve {
         if metric == Metric::WebReduction {
             subtitle.push_str("; gaps: all web time hidden");
         }
+        let heading = match &plan.second {
+            Some(s) => s.path.clone(),
+            None => "policy".to_string(),
+        };
         Ok(Curve {
+            heading,
             metric,
             x: plan.x.clone(),
             lines,
@@ -197,7 +204,30 @@ pub(crate) fn y_range(lines: &[Line], include: &[f64]) -> (f64, f64) {
 impl Figure for Curve {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let title = format!("{} vs {}", self.metric.title(), self.x.path);
-        let (area, legend) = frame::layout(root, &title, &self.subtitle, style::LEGEND_WIDTH)?;
+        let styles: Vec<(RGBColor, Dash)> = self
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                if self.by_second {
+                    (style::series_color(i), Dash::Solid)
+                } else {
+                    style::policy_style(&line.policy, i)
+                }
+            })
+            .collect();
+        let mut entries: Vec<LegendEntry> = self
+            .lines
+            .iter()
+            .zip(&styles)
+            .map(|(line, &(c, d))| LegendEntry::new(line.label.clone(), Swatch::LineBand(c, d)))
+            .collect();
+        entries.push(LegendEntry::new(
+            "1× (no change)",
+            Swatch::Line(style::GREY, Dash::Dashed),
+        ));
+        let width = frame::legend_width(root, Some(&self.heading), &entries);
+        let (area, legend) = frame::layout(root, &title, &self.subtitle, width)?;
         let (x0, x1) = self.x.range();
         let (y0, y1) = y_range(&self.lines, &[1.0]);
         let y0 = if y0 > 0.0 && y0 < 0.3 { 0.0 } else { y0 };
@@ -231,22 +261,9 @@ impl Figure for Curve {
             Dash::Dashed,
             2,
         )?;
-        let styles: Vec<(RGBColor, Dash)> = self
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(i, line)| {
-                if self.by_second {
-                    (style::series_color(i), Dash::Solid)
-                } else {
-                    style::policy_style(&line.policy, i)
-                }
-            })
-            .collect();
         for (line, (color, _)) in self.lines.iter().zip(&styles) {
             draw_band(&mut chart, &line.points, *color)?;
         }
-        let mut entries = Vec::new();
         for (line, &(color, dash)) in self.lines.iter().zip(&styles) {
             draw_means(
                 &mut chart,
@@ -256,21 +273,7 @@ impl Figure for Curve {
                 style::LINE_WIDTH,
                 true,
             )?;
-            entries.push(LegendEntry::new(
-                line.label.clone(),
-                Swatch::LineBand(color, dash),
-            ));
         }
-        entries.push(LegendEntry::new(
-            "1× (no change)",
-            Swatch::Line(style::GREY, Dash::Dashed),
-        ));
-        let heading = if self.by_second { "" } else { "policy" };
-        frame::legend(
-            &legend,
-            (!heading.is_empty()).then_some(heading),
-            &entries,
-            20,
-        )
+        frame::legend(&legend, Some(&self.heading), &entries, 20)
     }
 }

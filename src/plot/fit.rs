@@ -18,6 +18,8 @@ use crate::rng::{Purpose, StreamKey};
 const DRAWS: usize = 20_000;
 /// Most points on the Q-Q plot.
 const QQ_POINTS: usize = 400;
+/// The samples' ECDF: a wide, light line under the fitted curves.
+const SAMPLE_GREY: RGBColor = RGBColor(175, 175, 175);
 
 pub(crate) struct Fit {
     samples: Vec<f64>,
@@ -114,8 +116,40 @@ impl Figure for Fit {
             "{n} samples; fitted curves from {DRAWS} draws each; chosen family: {}",
             self.best
         );
-        let (body, legend) =
-            frame::layout(root, "Fit diagnostics", &subtitle, style::LEGEND_WIDTH)?;
+        let styles: Vec<(RGBColor, Dash, u32)> = self
+            .fitted
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| {
+                if *name == self.best {
+                    (style::VERMILLION, Dash::Solid, style::LINE_WIDTH)
+                } else {
+                    (style::series_color(i), Dash::Dashed, 2)
+                }
+            })
+            .collect();
+        let mut entries = vec![LegendEntry::new(
+            format!("samples (n = {n})"),
+            Swatch::Line(SAMPLE_GREY, Dash::Solid),
+        )];
+        for ((name, _), &(c, d, _)) in self.fitted.iter().zip(&styles) {
+            let label = if *name == self.best {
+                format!("{name} (chosen)")
+            } else {
+                name.clone()
+            };
+            entries.push(LegendEntry::new(label, Swatch::Line(c, d)));
+        }
+        entries.push(LegendEntry::new(
+            "Q-Q: quantiles of\nthe chosen family",
+            Swatch::Dot(style::VERMILLION),
+        ));
+        entries.push(LegendEntry::new(
+            "y = x (perfect fit)",
+            Swatch::Line(style::GREY, Dash::Dashed),
+        ));
+        let width = frame::legend_width(root, None, &entries);
+        let (body, legend) = frame::layout(root, "Fit diagnostics", &subtitle, width)?;
         let (w, _) = body.dim_in_pixel();
         let (left, right) = body.split_horizontally(w * 55 / 100);
 
@@ -127,34 +161,19 @@ impl Figure for Fit {
         } else {
             lo + 1.0
         };
+        left.draw(&Text::new(
+            "cumulative distribution: samples and fits",
+            (100, 8),
+            style::font(style::LEGEND_SIZE).color(&style::TEXT),
+        ))?;
         let mut chart = ChartBuilder::on(&left)
-            .margin_top(20)
+            .margin_top(40)
             .margin_right(30)
             .margin_left(10)
             .x_label_area_size(70)
             .y_label_area_size(90)
             .build_cartesian_2d(lo..hi, 0.0..1.0)?;
         axis_style(&mut chart, "value (s)", "cumulative fraction ≤ value")?;
-        let mut entries = Vec::new();
-        let grid: Vec<f64> = (0..=400)
-            .map(|k| lo + (hi - lo) * k as f64 / 400.0)
-            .collect();
-        for (i, (name, draws)) in self.fitted.iter().enumerate().rev() {
-            let (color, dash, width) = if *name == self.best {
-                (style::VERMILLION, Dash::Solid, style::LINE_WIDTH)
-            } else {
-                (style::series_color(i + 1), Dash::Dashed, 2)
-            };
-            let pts: Vec<(f64, f64)> = grid.iter().map(|&x| (x, ecdf(draws, x))).collect();
-            frame::draw_line(chart.plotting_area(), pts, color, dash, width)?;
-            let label = if *name == self.best {
-                format!("{name} (chosen)")
-            } else {
-                name.clone()
-            };
-            entries.push(LegendEntry::new(label, Swatch::Line(color, dash)));
-        }
-        entries.reverse();
         let mut steps = Vec::with_capacity(2 * n + 1);
         steps.push((lo, 0.0));
         for (i, &x) in self.samples.iter().enumerate() {
@@ -162,14 +181,16 @@ impl Figure for Fit {
             steps.push((x, (i + 1) as f64 / n as f64));
         }
         steps.push((hi, 1.0));
-        frame::draw_line(chart.plotting_area(), steps, style::BLACK, Dash::Solid, 2)?;
-        entries.insert(
-            0,
-            LegendEntry::new(
-                format!("samples (n = {n})"),
-                Swatch::Line(style::BLACK, Dash::Solid),
-            ),
-        );
+        frame::draw_line(chart.plotting_area(), steps, SAMPLE_GREY, Dash::Solid, 7)?;
+
+        let grid: Vec<f64> = (0..=400)
+            .map(|k| lo + (hi - lo) * k as f64 / 400.0)
+            .collect();
+        // The chosen family last, on top.
+        for ((_, draws), &(color, dash, width)) in self.fitted.iter().zip(&styles).rev() {
+            let pts: Vec<(f64, f64)> = grid.iter().map(|&x| (x, ecdf(draws, x))).collect();
+            frame::draw_line(chart.plotting_area(), pts, color, dash, width)?;
+        }
 
         // Q-Q panel of the chosen family.
         let best = &self.fitted[0].1;
@@ -188,8 +209,13 @@ impl Figure for Fit {
             });
         let pad = ((qhi - qlo) * 0.04).max(1e-9);
         let (qlo, qhi) = (qlo - pad, qhi + pad);
+        right.draw(&Text::new(
+            format!("Q-Q plot: {} against the samples", self.best),
+            (100, 8),
+            style::font(style::LEGEND_SIZE).color(&style::TEXT),
+        ))?;
         let mut qq = ChartBuilder::on(&right)
-            .margin_top(20)
+            .margin_top(40)
             .margin_right(30)
             .margin_left(10)
             .x_label_area_size(70)
@@ -211,14 +237,6 @@ impl Figure for Fit {
             pts.iter()
                 .map(|&p| Circle::new(p, 3, style::VERMILLION.filled())),
         )?;
-        entries.push(LegendEntry::new(
-            "Q-Q: quantiles of\nthe chosen family",
-            Swatch::Box(style::VERMILLION),
-        ));
-        entries.push(LegendEntry::new(
-            "y = x (perfect fit)",
-            Swatch::Line(style::GREY, Dash::Dashed),
-        ));
         frame::legend(&legend, None, &entries, 20)
     }
 }

@@ -23,6 +23,8 @@ pub enum Swatch {
     Box(RGBColor),
     /// A light, hatched box (hidden or overlapped quantities).
     Hatch(RGBColor),
+    /// A marker (points of a scatter plot).
+    Dot(RGBColor),
     /// An error bar (whisker).
     Whisker(RGBColor),
 }
@@ -151,13 +153,21 @@ pub fn legend<DB: DrawingBackend>(
     entries: &[LegendEntry],
     top: i32,
 ) -> DrawResult<DB> {
-    let line_h = (style::LEGEND_SIZE * 1.3) as i32;
+    // Shrink the legend (to at most 70 %) when its entries would not fit the height.
+    let lines_total: usize = entries.iter().map(|e| e.label.split('\n').count()).sum();
+    let needed = (lines_total + usize::from(heading.is_some())) as f64 * style::LEGEND_SIZE * 1.3
+        + entries.len() as f64 * 10.0;
+    let (_, avail) = area.dim_in_pixel();
+    let fit = ((avail as f64 - top as f64 - 10.0) / needed).clamp(0.7, 1.0);
+    let size = style::LEGEND_SIZE * fit;
+    let line_h = (size * 1.3) as i32;
+    let gap = (10.0 * fit) as i32;
     let mut y = top;
     let x = 10;
-    let text = style::font(style::LEGEND_SIZE).color(&style::TEXT);
+    let text = style::font(size).color(&style::TEXT);
     if let Some(h) = heading {
         area.draw(&Text::new(h.to_string(), (x, y), text.clone()))?;
-        y += line_h + 6;
+        y += line_h + gap;
     }
     for e in entries {
         let lines: Vec<&str> = e.label.split('\n').collect();
@@ -189,6 +199,7 @@ pub fn legend<DB: DrawingBackend>(
                 [(sx + 6, mid - 9), (sx + sw - 6, mid + 9)],
                 c.filled(),
             ))?,
+            Swatch::Dot(c) => area.draw(&Circle::new((sx + sw / 2, mid), 5, c.filled()))?,
             Swatch::Hatch(c) => hatch(area, (sx + 6, mid - 9), (sx + sw - 6, mid + 9), *c)?,
             Swatch::Whisker(c) => {
                 let s = c.stroke_width(2);
@@ -215,9 +226,29 @@ pub fn legend<DB: DrawingBackend>(
                 st.pos(Pos::new(HPos::Left, VPos::Top)),
             ))?;
         }
-        y += line_h * lines.len() as i32 + 10;
+        y += line_h * lines.len() as i32 + gap;
     }
     Ok(())
+}
+
+/// The width a legend column needs for `heading` and `entries`, within `[160, 40 %]` of
+/// the figure's width.
+pub fn legend_width<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    heading: Option<&str>,
+    entries: &[LegendEntry],
+) -> u32 {
+    let font = style::font(style::LEGEND_SIZE).color(&style::TEXT);
+    let width = |t: &str| root.estimate_text_size(t, &font).map_or(0, |(w, _)| w);
+    let labels = entries
+        .iter()
+        .flat_map(|e| e.label.split('\n'))
+        .map(|l| width(l) + 60)
+        .max()
+        .unwrap_or(0);
+    let head = heading.map_or(0, width);
+    let (w, _) = root.dim_in_pixel();
+    (labels.max(head) + 30).clamp(160, w * 2 / 5)
 }
 
 /// A compact number for tick labels and cell values: `12`, `1.5`, `0.25`, `1.2e-3`.

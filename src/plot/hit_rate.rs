@@ -24,6 +24,8 @@ struct Group {
 pub(crate) struct HitRate {
     x: AxisScale,
     groups: Vec<Group>,
+    /// Legend heading: `policy`, or the second axis.
+    heading: String,
     subtitle: String,
 }
 
@@ -79,12 +81,19 @@ impl HitRate {
                 "hit_rate: the sweep has no policy with a cache (only `none`)",
             ));
         }
-        let mut subtitle = String::from("solid: all hits (band: 95% CI); dashed: full hits only");
+        let mut subtitle = String::from(
+            "solid: all hits (band: 95% CI); dashed: full hits only; gap: partial hits",
+        );
         if plan.second.is_some() {
             subtitle = format!("policy {}; {subtitle}", plan.policy);
         }
         subtitle.push_str(&plan.fixed_note());
+        let heading = match &plan.second {
+            Some(s) => s.path.clone(),
+            None => "policy".to_string(),
+        };
         Ok(HitRate {
+            heading,
             x: plan.x.clone(),
             groups,
             subtitle,
@@ -95,7 +104,28 @@ impl HitRate {
 impl Figure for HitRate {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let title = format!("Cache hit rate vs {}", self.x.path);
-        let (area, legend) = frame::layout(root, &title, &self.subtitle, style::LEGEND_WIDTH)?;
+        let mut entries: Vec<LegendEntry> = self
+            .groups
+            .iter()
+            .map(|g| {
+                let label = if g.reference {
+                    format!("{} (reference)", g.label)
+                } else {
+                    g.label.clone()
+                };
+                LegendEntry::new(label, Swatch::LineBand(g.color, Dash::Solid))
+            })
+            .collect();
+        entries.push(LegendEntry::new(
+            "all hits\n(full + partial)",
+            Swatch::Line(style::GREY, Dash::Solid),
+        ));
+        entries.push(LegendEntry::new(
+            "full hits only",
+            Swatch::Line(style::GREY, Dash::Dashed),
+        ));
+        let width = frame::legend_width(root, Some(&self.heading), &entries);
+        let (area, legend) = frame::layout(root, &title, &self.subtitle, width)?;
         let (x0, x1) = self.x.range();
         let lines: Vec<Line> = self
             .groups
@@ -130,32 +160,11 @@ impl Figure for HitRate {
         for g in &self.groups {
             draw_band(&mut chart, &g.all.points, g.color)?;
         }
-        let mut entries = Vec::new();
         for g in &self.groups {
-            let (solid, dashed) = if g.reference {
-                (Dash::DashDot, Dash::Dotted)
-            } else {
-                (Dash::Solid, Dash::Dashed)
-            };
-            draw_means(
-                &mut chart,
-                &g.all.points,
-                g.color,
-                solid,
-                style::LINE_WIDTH,
-                true,
-            )?;
-            draw_means(&mut chart, &g.full.points, g.color, dashed, 2, false)?;
-            let suffix = if g.reference { " (ref.)" } else { "" };
-            entries.push(LegendEntry::new(
-                format!("{}{suffix}: all", g.label),
-                Swatch::LineBand(g.color, solid),
-            ));
-            entries.push(LegendEntry::new(
-                format!("{}{suffix}: full", g.label),
-                Swatch::Line(g.color, dashed),
-            ));
+            let width = if g.reference { 2 } else { style::LINE_WIDTH };
+            draw_means(&mut chart, &g.all.points, g.color, Dash::Solid, width, true)?;
+            draw_means(&mut chart, &g.full.points, g.color, Dash::Dashed, 2, false)?;
         }
-        frame::legend(&legend, None, &entries, 20)
+        frame::legend(&legend, Some(&self.heading), &entries, 20)
     }
 }

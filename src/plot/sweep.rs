@@ -394,7 +394,7 @@ impl<'a> Plan<'a> {
                         .filter(|r| r.row.policy == self.policy && r.axes.get(&s.path) == Some(v))
                         .collect();
                     out.push(Line {
-                        label: format!("{} = {v}", s.path),
+                        label: v.to_string(),
                         policy: self.policy.clone(),
                         points: self.points(&rows, &value)?,
                     });
