@@ -113,11 +113,25 @@ impl Figure for Heatmap {
         let lo = finite().fold(f64::INFINITY, f64::min);
         let hi = finite().fold(f64::NEG_INFINITY, f64::max);
         let scale = |v: f64| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
-        let cell_font = if nx > 8 {
-            style::CELL_SIZE * 0.8
-        } else {
-            style::CELL_SIZE
-        };
+        // Shrink the cell text until the widest value fits its cell (down to 11 px).
+        let cell_w = (chart.backend_coord(&(1.0, 0.0)).0 - chart.backend_coord(&(0.0, 0.0)).0)
+            .unsigned_abs();
+        let widest = self
+            .cells
+            .iter()
+            .flatten()
+            .map(|v| {
+                area.estimate_text_size(
+                    &self.cell_text(*v),
+                    &style::font(style::CELL_SIZE).color(&style::TEXT),
+                )
+                .map_or(0, |(w, _)| w)
+            })
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let fit = (cell_w.saturating_sub(8)) as f64 / widest as f64;
+        let cell_font = (style::CELL_SIZE * fit.min(1.0)).max(11.0);
         for (yi, row) in self.cells.iter().enumerate() {
             for (xi, &v) in row.iter().enumerate() {
                 let (cx, cy) = (xi as f64, yi as f64);

@@ -428,3 +428,56 @@ fn cli_rejects_bad_inputs_with_exit_code_2() {
         .code(2)
         .stderr(contains("nothing.json: cannot read"));
 }
+
+#[test]
+fn undefined_intervals_are_null_and_still_draw() {
+    // One replication has no confidence interval: the report writes null there.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("report.json")).unwrap()).unwrap();
+    for row in v["policies"].as_array_mut().unwrap() {
+        for f in [
+            "iter_latency_s_ci_lo",
+            "iter_latency_s_ci_hi",
+            "hit_rate_ci_lo",
+        ] {
+            row[f] = serde_json::Value::Null;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.json");
+    std::fs::write(&file, v.to_string()).unwrap();
+    let written = plot_path(&file, dir.path(), &SweepOptions::default(), &[Format::Svg]).unwrap();
+    let t = texts(&svg(&written[0]));
+    let total = v["policies"][0]["iter_latency_s"].as_f64().unwrap();
+    assert!(
+        t.iter().any(|x| *x == format!("{total:.1} s")),
+        "no total {total:.1} s in {t:?}"
+    );
+}
+
+#[test]
+fn text_axes_are_categories_in_file_order() {
+    let text = std::fs::read_to_string(fixture("sweep/results.jsonl"))
+        .unwrap()
+        .replace("\"width\":1", "\"width\":\"narrow\"")
+        .replace("\"width\":3", "\"width\":\"wide\"");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("results.jsonl"), text).unwrap();
+    let opts = SweepOptions {
+        axis: Some("width".into()),
+        metric: Some(Metric::Speedup),
+        ..SweepOptions::default()
+    };
+    let written = plot_path(dir.path(), &dir.path().join("f"), &opts, &[Format::Svg]).unwrap();
+    let t = texts(&svg(&written[0]));
+    let narrow = t
+        .iter()
+        .position(|x| x == "narrow")
+        .expect("narrow labelled");
+    let wide = t.iter().position(|x| x == "wide").expect("wide labelled");
+    assert!(narrow < wide, "{t:?}");
+    assert!(
+        t.iter().any(|x| x == "width (links prefetched per step)"),
+        "{t:?}"
+    );
+}
