@@ -45,8 +45,11 @@ impl Curve {
             subtitle = format!("policy {}; {subtitle}", plan.policy);
         }
         subtitle.push_str(&plan.fixed_note());
-        if metric == Metric::WebReduction {
-            subtitle.push_str("; gaps: all web time hidden");
+        let gaps = lines
+            .iter()
+            .any(|l| l.points.iter().any(|p| !p.mean.is_finite()));
+        if metric == Metric::WebReduction && gaps {
+            subtitle.push_str("; gaps: all web time hidden (infinite reduction)");
         }
         let heading = match &plan.second {
             Some(s) => s.path.clone(),

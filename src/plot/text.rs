@@ -72,12 +72,43 @@ impl<B: DrawingBackend> DrawingBackend for Typeset<B> {
         self.0.draw_rect(upper_left, bottom_right, style, fill)
     }
 
+    /// Wide lines as one quadrilateral per segment with round joins: plotters' default
+    /// outline of a whole polyline comes out thinner where many short segments turn.
     fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
         &mut self,
         path: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.0.draw_path(path, style)
+        let width = style.stroke_width();
+        if width <= 1 || style.color().alpha < 1.0 {
+            return self.0.draw_path(path, style);
+        }
+        let pts: Vec<BackendCoord> = path.into_iter().collect();
+        let half = width as f64 / 2.0;
+        let color = style.color();
+        for seg in pts.windows(2) {
+            let (a, b) = (seg[0], seg[1]);
+            let (dx, dy) = ((b.0 - a.0) as f64, (b.1 - a.1) as f64);
+            let len = (dx * dx + dy * dy).sqrt();
+            if len == 0.0 {
+                continue;
+            }
+            let (nx, ny) = (-dy / len * half, dx / len * half);
+            let at = |p: BackendCoord, s: f64| {
+                (
+                    (p.0 as f64 + s * nx).round() as i32,
+                    (p.1 as f64 + s * ny).round() as i32,
+                )
+            };
+            self.0
+                .fill_polygon([at(a, 1.0), at(b, 1.0), at(b, -1.0), at(a, -1.0)], &color)?;
+        }
+        if width >= 3 && pts.len() > 2 {
+            for &p in &pts[1..pts.len() - 1] {
+                self.0.draw_circle(p, width / 2, &color, true)?;
+            }
+        }
+        Ok(())
     }
 
     fn draw_circle<S: BackendStyle>(

@@ -481,3 +481,23 @@ fn text_axes_are_categories_in_file_order() {
         "{t:?}"
     );
 }
+
+#[test]
+fn web_reduction_gaps_are_explained_only_where_they_occur() {
+    // In the fixture, oracle hides every web wait at width 3 (web_reduction null).
+    let dir = tempfile::tempdir().unwrap();
+    let rows = sweep_rows();
+    let by_width = SweepOptions {
+        axis: Some("width".into()),
+        metric: Some(Metric::WebReduction),
+        ..SweepOptions::default()
+    };
+    let w = plot_sweep(&rows, dir.path(), &by_width, &[Format::Svg]).unwrap();
+    assert!(svg(&w[0]).contains("gaps: all web time hidden"));
+    let by_capacity = SweepOptions {
+        metric: Some(Metric::WebReduction),
+        ..SweepOptions::default()
+    };
+    let c = plot_sweep(&rows, dir.path(), &by_capacity, &[Format::Svg]).unwrap();
+    assert!(!svg(&c[0]).contains("gaps"), "width 1 has no gap");
+}
