@@ -338,9 +338,13 @@ pub fn plot_path(
 ) -> Result<Vec<PathBuf>, PlotError> {
     match read_results(path)? {
         Results::Report(r) => {
-            if options.axis.is_some() || options.second_axis.is_some() || options.metric.is_some() {
+            if options.axis.is_some()
+                || options.second_axis.is_some()
+                || options.metric.is_some()
+                || options.policy.is_some()
+            {
                 return Err(PlotError::usage(format!(
-                    "{}: a run report has no sweep axes; --axis, --second-axis and --metric apply to sweep results",
+                    "{}: a run report has no sweep axes; --axis, --second-axis, --metric and --policy apply to sweep results",
                     path.display()
                 )));
             }

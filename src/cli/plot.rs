@@ -19,14 +19,14 @@ pub struct PlotArgs {
     /// heatmap's second axis (default: the next axis that varies).
     #[arg(long, value_name = "PATH")]
     second_axis: Option<String>,
-    /// Draw only this metric against the axis, and the heatmap of it [default: all three,
-    /// heatmap of speedup].
+    /// Draw only this metric against the axis, and the heatmap of it: speedup, web_reduction
+    /// or hit_rate [default: all three, heatmap of speedup].
     #[arg(long, value_parser = parse_metric)]
     metric: Option<Metric>,
     /// The policy of second-axis lines and of the heatmap [default: speccache].
     #[arg(long)]
     policy: Option<String>,
-    /// Output formats, comma-separated.
+    /// Output formats, comma-separated: svg, png.
     #[arg(long, value_delimiter = ',', default_value = "svg,png", value_parser = parse_format)]
     format: Vec<Format>,
 }
