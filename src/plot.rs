@@ -30,7 +30,9 @@ pub mod style;
 pub mod sweep;
 mod text;
 
-pub use input::{read_results, AxisValue, PlotReport, PlotRow, Results, SweepRow};
+pub use input::{
+    read_results, rows_from_values, AxisValue, PlotReport, PlotRow, Results, SweepRow,
+};
 pub use sweep::{Metric, SweepOptions};
 
 /// Why a figure could not be made.

@@ -28,7 +28,7 @@ impl Heatmap {
         };
         let x = plan.x.clone();
         let mut cells = vec![vec![f64::NAN; x.values.len()]; y.values.len()];
-        let mut seen = vec![vec![None::<u64>; x.values.len()]; y.values.len()];
+        let mut seen = vec![vec![None::<&str>; x.values.len()]; y.values.len()];
         for r in plan.rows.iter().filter(|r| r.row.policy == plan.policy) {
             let (Some(xv), Some(yv)) = (r.axes.get(&x.path), r.axes.get(&y.path)) else {
                 continue;
@@ -42,7 +42,7 @@ impl Heatmap {
                     r.cell, x.path, y.path, plan.policy
                 )));
             }
-            seen[yi][xi] = Some(r.cell);
+            seen[yi][xi] = Some(&r.cell);
             cells[yi][xi] = metric.value(&r.row).map_or(f64::NAN, |v| v.0);
         }
         if cells.iter().flatten().all(|v| !v.is_finite()) {

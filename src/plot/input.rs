@@ -184,7 +184,7 @@ impl<'de> Deserialize<'de> for Axes {
         impl<'de> Visitor<'de> for V {
             type Value = Axes;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object mapping axis paths to numbers, strings or booleans")
+                f.write_str("an object mapping axis paths to values")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Axes, A::Error> {
                 let mut out = Vec::new();
@@ -194,12 +194,8 @@ impl<'de> Deserialize<'de> for Axes {
                             AxisValue::Num(n.as_f64().unwrap_or(f64::NAN))
                         }
                         serde_json::Value::String(s) => AxisValue::Text(s),
-                        serde_json::Value::Bool(b) => AxisValue::Text(b.to_string()),
-                        other => {
-                            return Err(de::Error::custom(format!(
-                                "axes.{k}: {other} is not a number, string or boolean"
-                            )))
-                        }
+                        // Booleans, null, whole tables: a category named by its JSON.
+                        other => AxisValue::Text(other.to_string()),
                     };
                     out.push((k, value));
                 }
@@ -213,7 +209,10 @@ impl<'de> Deserialize<'de> for Axes {
 /// One line of a sweep's `results.jsonl`: a cell's axes and one policy's row.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct SweepRow {
-    pub cell: u64,
+    /// The cell's identifier (`specsim sweep` writes a 16-hex-digit hash; numbers are
+    /// accepted too).
+    #[serde(deserialize_with = "cell_id")]
+    pub cell: String,
     pub axes: Axes,
     #[serde(flatten)]
     pub row: PlotRow,
@@ -221,13 +220,73 @@ pub struct SweepRow {
 
 impl SweepRow {
     /// A row from a sweep held in memory (what `specsim sweep --plots` passes).
-    pub fn new(cell: u64, axes: Vec<(String, AxisValue)>, row: &PolicyRow) -> Self {
+    pub fn new(cell: impl Into<String>, axes: Vec<(String, AxisValue)>, row: &PolicyRow) -> Self {
         SweepRow {
-            cell,
+            cell: cell.into(),
             axes: Axes(axes),
             row: PlotRow::from(row),
         }
     }
+}
+
+fn cell_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Ok(s),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        other => Err(de::Error::custom(format!(
+            "cell: {other} is not a cell identifier (a string or a number)"
+        ))),
+    }
+}
+
+/// Rows of a sweep held in memory as JSON values (as `specsim sweep` builds them).
+pub fn rows_from_values<'a>(
+    values: impl IntoIterator<Item = &'a serde_json::Value>,
+) -> Result<Vec<SweepRow>, PlotError> {
+    let mut rows = Vec::new();
+    for (i, v) in values.into_iter().enumerate() {
+        let row: SweepRow = serde_json::from_value(v.clone())
+            .map_err(|e| PlotError::input(format!("sweep row {}", i + 1), e.to_string()))?;
+        rows.push(row);
+    }
+    normalise_axes(rows, "sweep rows")
+}
+
+/// Label of an axis a row does not set (a sweep case that leaves the base value).
+pub const UNSET_AXIS: &str = "(base)";
+
+/// Gives every row every axis, in order of first appearance: a row without an axis (sweep
+/// cases may set different fields) gets [`UNSET_AXIS`]. Errors on no rows.
+fn normalise_axes(mut rows: Vec<SweepRow>, shown: &str) -> Result<Vec<SweepRow>, PlotError> {
+    if rows.is_empty() {
+        return Err(PlotError::input(
+            shown,
+            "no rows: the file holds no results",
+        ));
+    }
+    let mut names: Vec<String> = Vec::new();
+    for r in &rows {
+        for (k, _) in &r.axes.0 {
+            if !names.contains(k) {
+                names.push(k.clone());
+            }
+        }
+    }
+    for r in &mut rows {
+        let axes = names
+            .iter()
+            .map(|k| {
+                let v = r
+                    .axes
+                    .get(k)
+                    .cloned()
+                    .unwrap_or_else(|| AxisValue::Text(UNSET_AXIS.to_string()));
+                (k.clone(), v)
+            })
+            .collect();
+        r.axes = Axes(axes);
+    }
+    Ok(rows)
 }
 
 /// What a results path holds.
@@ -303,26 +362,7 @@ pub fn read_sweep_text(text: &str, shown: &str) -> Result<Vec<SweepRow>, PlotErr
         })?;
         rows.push(row);
     }
-    if rows.is_empty() {
-        return Err(PlotError::input(
-            shown,
-            "no rows: the file holds no results",
-        ));
-    }
-    let names: Vec<&String> = rows[0].axes.0.iter().map(|(k, _)| k).collect();
-    for r in &rows {
-        let these: Vec<&String> = r.axes.0.iter().map(|(k, _)| k).collect();
-        if these != names {
-            return Err(PlotError::input(
-                shown,
-                format!(
-                    "cell {}: axes {:?} differ from the first row's {:?}",
-                    r.cell, these, names
-                ),
-            ));
-        }
-    }
-    Ok(rows)
+    normalise_axes(rows, shown)
 }
 
 #[cfg(test)]
@@ -387,6 +427,33 @@ mod tests {
         let e = read_sweep_text(&text, "r.jsonl").unwrap_err().to_string();
         assert!(e.contains("r.jsonl:2"), "{e}");
         assert!(e.contains("web_reduction_ci_hi"), "{e}");
+    }
+
+    #[test]
+    fn cell_ids_are_strings_and_missing_axes_are_base() {
+        let a = row_json(r#""web_reduction_ci_hi":1"#)
+            .replace(r#""cell":0"#, r#""cell":"d105700aee4e9529""#);
+        let b = row_json(r#""web_reduction_ci_hi":1"#).replace(
+            r#""axes":{"width":3,"cache.eviction":"lru"}"#,
+            r#""axes":{"width":[1,2],"seed":7}"#,
+        );
+        let rows = read_sweep_text(&format!("{a}\n{b}\n"), "r.jsonl").unwrap();
+        assert_eq!(rows[0].cell, "d105700aee4e9529");
+        assert_eq!(rows[1].cell, "0");
+        let names: Vec<&str> = rows[1].axes.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["width", "cache.eviction", "seed"]);
+        assert_eq!(
+            rows[1].axes.get("width"),
+            Some(&AxisValue::Text("[1,2]".into()))
+        );
+        assert_eq!(
+            rows[1].axes.get("cache.eviction"),
+            Some(&AxisValue::Text(UNSET_AXIS.into()))
+        );
+        assert_eq!(
+            rows[0].axes.get("seed"),
+            Some(&AxisValue::Text(UNSET_AXIS.into()))
+        );
     }
 
     #[test]

@@ -409,7 +409,7 @@ impl<'a> Plan<'a> {
         rows: &[&SweepRow],
         value: &impl Fn(&SweepRow) -> Option<(f64, f64, f64)>,
     ) -> Result<Vec<Point>, PlotError> {
-        let mut pts: Vec<(Point, u64)> = Vec::new();
+        let mut pts: Vec<(Point, &str)> = Vec::new();
         for r in rows {
             let Some(v) = r.axes.get(&self.x.path) else {
                 continue;
@@ -423,7 +423,7 @@ impl<'a> Plan<'a> {
                 )));
             }
             if let Some((mean, lo, hi)) = value(r) {
-                pts.push((Point { x, mean, lo, hi }, r.cell));
+                pts.push((Point { x, mean, lo, hi }, &r.cell));
             } else {
                 // Keep the cell to detect duplicates, but draw nothing there.
                 pts.push((
@@ -433,7 +433,7 @@ impl<'a> Plan<'a> {
                         lo: f64::NAN,
                         hi: f64::NAN,
                     },
-                    r.cell,
+                    &r.cell,
                 ));
             }
         }

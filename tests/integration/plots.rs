@@ -501,3 +501,44 @@ fn web_reduction_gaps_are_explained_only_where_they_occur() {
     let c = plot_sweep(&rows, dir.path(), &by_capacity, &[Format::Svg]).unwrap();
     assert!(!svg(&c[0]).contains("gaps"), "width 1 has no gap");
 }
+
+#[test]
+fn a_real_sweep_directory_plots_end_to_end() {
+    // A tiny sweep through the real binary: the plot reads exactly what `specsim sweep` writes.
+    let mut scenario: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("scenario.json")).unwrap()).unwrap();
+    scenario["replications"] = 2.into();
+    scenario["sessions"] = 3.into();
+    scenario["site"]["pages"] = 300.into();
+    scenario["sweep"] = serde_json::json!({"grid": [
+        {"path": "cache.capacity", "values": [2, 10]},
+        {"path": "width", "values": [1, 3]}
+    ]});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sweep.json");
+    std::fs::write(&file, scenario.to_string()).unwrap();
+    let out = dir.path().join("out");
+    specsim()
+        .arg("sweep")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let figs = dir.path().join("figs");
+    specsim()
+        .arg("plot")
+        .arg(&out)
+        .arg("--out")
+        .arg(&figs)
+        .assert()
+        .success()
+        .stdout(contains("heatmap_speedup_cache_capacity_width.png"));
+    let s = svg(&figs.join("speedup_vs_cache_capacity.svg"));
+    assert!(
+        s.contains("held fixed: width = 1"),
+        "width is the second axis"
+    );
+    assert!(pixels_of(&figs.join("speedup_vs_cache_capacity.png"), BLUE) > 100);
+}
