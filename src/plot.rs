@@ -330,6 +330,33 @@ pub fn plot_fit(
     render(&fig, dir, stem, &Format::ALL)
 }
 
+/// [`plot_fit`] for a [`crate::fit::FitReport`] of `samples`: every fitted family, the one
+/// with the smallest AIC marked as chosen. Writes `dir/<stem>.svg` and `.png`.
+pub fn plot_fit_report(
+    samples: &[f64],
+    report: &crate::fit::FitReport,
+    dir: &Path,
+    stem: &str,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let mut problems = crate::problems::Problems::new();
+    let fitted: Vec<(String, Dist)> = report
+        .fits
+        .iter()
+        .filter_map(|f| {
+            let name = f.family.name();
+            f.spec
+                .build(name, &mut problems)
+                .map(|d| (name.to_string(), d))
+        })
+        .collect();
+    let Some(best) = report.best.map(|b| b.name()) else {
+        return Err(PlotError::usage(
+            "fit plot: no family was chosen (every sample is equal)",
+        ));
+    };
+    plot_fit(samples, &fitted, best, dir, stem)
+}
+
 /// Reads `path` (a run report, a sweep directory or its `results.jsonl`) and writes its
 /// figures to `dir`.
 pub fn plot_path(

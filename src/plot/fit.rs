@@ -18,6 +18,15 @@ use crate::rng::{Purpose, StreamKey};
 const DRAWS: usize = 20_000;
 /// Most points on the Q-Q plot.
 const QQ_POINTS: usize = 400;
+/// Colours of the families not chosen (vermillion marks the chosen one).
+const OTHERS: [RGBColor; 6] = [
+    style::BLUE,
+    style::BLUISH_GREEN,
+    style::ORANGE,
+    style::REDDISH_PURPLE,
+    style::SKY_BLUE,
+    style::BLACK,
+];
 /// The samples' ECDF: a wide, light line under the fitted curves.
 const SAMPLE_GREY: RGBColor = RGBColor(175, 175, 175);
 
@@ -124,7 +133,9 @@ impl Figure for Fit {
                 if *name == self.best {
                     (style::VERMILLION, Dash::Solid, style::LINE_WIDTH)
                 } else {
-                    (style::series_color(i), Dash::Dashed, 2)
+                    // The chosen family is first; the others take the palette without
+                    // its vermillion.
+                    (OTHERS[(i.max(1) - 1) % OTHERS.len()], Dash::Dashed, 2)
                 }
             })
             .collect();

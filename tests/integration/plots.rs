@@ -542,3 +542,21 @@ fn a_real_sweep_directory_plots_end_to_end() {
     );
     assert!(pixels_of(&figs.join("speedup_vs_cache_capacity.png"), BLUE) > 100);
 }
+
+#[test]
+fn fit_report_figure_marks_the_aic_choice() {
+    // Gamma(shape 2, scale 1.5) quantiles at 400 plotting positions: a smooth sample.
+    use statrs::distribution::{ContinuousCDF, Gamma};
+    let g = Gamma::new(2.0, 1.0 / 1.5).unwrap();
+    let samples: Vec<f64> = (1..=400).map(|i| g.inverse_cdf(i as f64 / 401.0)).collect();
+    let report = specsim::fit::fit(&samples).unwrap();
+    let best = report.best.unwrap().name();
+    let dir = tempfile::tempdir().unwrap();
+    let written = specsim::plot::plot_fit_report(&samples, &report, dir.path(), "g").unwrap();
+    let s = svg(&written[0]);
+    assert!(s.contains(&format!("{best} (chosen)")), "{best}");
+    assert!(s.contains(&format!("Q-Q plot: {best} against the samples")));
+    for f in &report.fits {
+        assert!(s.contains(f.family.name()), "{} missing", f.family.name());
+    }
+}
