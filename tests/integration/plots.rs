@@ -428,6 +428,16 @@ fn cli_rejects_bad_inputs_with_exit_code_2() {
         .assert()
         .code(2)
         .stderr(contains("nothing.json: cannot read"));
+    let csv = dir.path().join("results.csv");
+    std::fs::write(&csv, "cell,width\n").unwrap();
+    specsim()
+        .arg("plot")
+        .arg(&csv)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("plots read results.jsonl, not the CSV"));
 }
 
 #[test]
