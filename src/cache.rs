@@ -386,4 +386,54 @@ mod tests {
         assert_eq!(c.peek(3), Some(&30));
         assert_eq!(c.len(), 2);
     }
+
+    proptest::proptest! {
+        /// The O(1) LRU against a naive model: a Vec ordered from least to most recent.
+        #[test]
+        fn lru_matches_a_naive_model(
+            cap in 0usize..6,
+            ops in proptest::collection::vec((0u8..3, 0u32..10), 0..200),
+        ) {
+            let mut fast = Cache::with_kind(cap, EvictionKind::Lru);
+            let mut naive: Vec<(u32, u32)> = Vec::new();
+            for (i, (op, page)) in ops.into_iter().enumerate() {
+                let val = i as u32;
+                match op {
+                    0 => {
+                        let got = fast.insert(page, val);
+                        let want = if cap == 0 {
+                            Some((page, val))
+                        } else if let Some(pos) = naive.iter().position(|e| e.0 == page) {
+                            let old = naive.remove(pos);
+                            naive.push((page, val));
+                            Some(old)
+                        } else {
+                            let ev = (naive.len() >= cap).then(|| naive.remove(0));
+                            naive.push((page, val));
+                            ev
+                        };
+                        proptest::prop_assert_eq!(got, want);
+                    }
+                    1 => {
+                        let got = fast.get(page).copied();
+                        let want = naive.iter().position(|e| e.0 == page).map(|pos| {
+                            let e = naive.remove(pos);
+                            naive.push(e);
+                            e.1
+                        });
+                        proptest::prop_assert_eq!(got, want);
+                    }
+                    _ => {
+                        let got = fast.remove(page);
+                        let want = naive
+                            .iter()
+                            .position(|e| e.0 == page)
+                            .map(|pos| naive.remove(pos).1);
+                        proptest::prop_assert_eq!(got, want);
+                    }
+                }
+                proptest::prop_assert_eq!(fast.len(), naive.len());
+            }
+        }
+    }
 }

@@ -35,7 +35,7 @@ struct Cli {
 enum Command {
     /// Run a scenario and print one row per policy.
     #[command(
-        after_help = "Examples:\n  specsim run\n  specsim run scenarios/default.json --json\n  specsim run my.json --seed 7 --out report.json"
+        after_help = "Examples:\n  specsim run\n  specsim run scenarios/default.json --json\n  specsim run my.json --seed 7 --out report.json\n  specsim run traces/example.jsonl      # replay a recorded trace (docs/trace.md)"
     )]
     Run(run::RunArgs),
 }

@@ -13,6 +13,7 @@
 //! - [`scenario`], [`problems`]: scenario files and their validation.
 //! - [`runner`]: replications in parallel; [`output`]: atomic file writes.
 //! - [`trace`]: the JSON Lines trace format of recorded runs.
+//! - [`replay`]: a trace turned into a site and trajectories to replay.
 //! - [`cli`]: the command-line interface (the binary only calls [`cli::main`]).
 //!
 //! # Determinism contract
@@ -40,6 +41,7 @@ pub mod model;
 pub mod output;
 pub mod policy;
 pub mod problems;
+pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod runner;

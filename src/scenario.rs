@@ -13,6 +13,7 @@ use crate::llm::LlmSpec;
 use crate::model::{Model, MAX_DRAFTS};
 use crate::policy::Policy;
 use crate::problems::{index, join, Problem, Problems};
+use crate::replay::{load_trace, Replay};
 use crate::rng::{Purpose, StreamKey};
 use crate::site::SiteSpec;
 use crate::time::{secs_to_nanos, SimTime};
@@ -40,12 +41,17 @@ pub struct ScenarioFile {
     /// Agent sessions per replication.
     #[serde(default = "default_sessions")]
     pub sessions: u32,
-    /// The website.
-    pub site: SiteSpec,
+    /// The website (absent when `trajectories` names a trace: the trace's pages are the site).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteSpec>,
     /// Default fetch + parse latency of a page, seconds.
     pub fetch: DistSpec,
-    /// How agents walk the site.
-    pub agent: AgentSpec,
+    /// How agents walk the site (absent when `trajectories` names a trace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentSpec>,
+    /// Sessions replayed from a recorded trace instead of walked (see `docs/trace.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectories: Option<TrajectorySource>,
     /// The target LLM.
     pub target: LlmSpec,
     /// Extra LLM stages after each observation.
@@ -72,6 +78,21 @@ pub struct ScenarioFile {
     /// When sessions start.
     #[serde(default)]
     pub arrivals: ArrivalSpec,
+}
+
+/// Where a scenario's sessions come from when not from the walker.
+///
+/// ```json
+/// {"trace": "traces/example.jsonl", "sessions": 100}
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrajectorySource {
+    /// A trace file (JSON Lines); relative paths are relative to the scenario file.
+    pub trace: PathBuf,
+    /// Replay only the first `sessions` sessions of the trace (default: all of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<u32>,
 }
 
 /// An extra LLM stage run after each observation.
@@ -228,8 +249,10 @@ pub struct Scenario {
     pub file: ScenarioFile,
     /// The simulated system.
     pub model: Model,
-    /// The walker generating trajectories.
-    pub agent: Agent,
+    /// The walker generating trajectories (`None` when they come from a trace).
+    pub agent: Option<Agent>,
+    /// The recorded sessions replayed instead of walked, when the scenario names a trace.
+    pub replay: Option<Arc<Replay>>,
     /// Policies to report, `none` first.
     pub policies: Vec<Policy>,
     arrivals: ArrivalSpec,
@@ -296,6 +319,47 @@ impl Scenario {
         source: &str,
         base: Option<&Path>,
     ) -> Result<Scenario, ScenarioError> {
+        Scenario::build_with(file, source, base, None)
+    }
+
+    /// The default scenario replaying the trace at `trace`: its sessions, pages and links and
+    /// every recorded latency; the default scenario's distributions for the rest (fetch,
+    /// target, draft latency and accuracy, and its extraction and critic stages unless the
+    /// trace records no stage at all, in which case there are none); all five policies.
+    pub fn for_trace(trace: &Path) -> Result<Scenario, ScenarioError> {
+        let source = trace.display().to_string();
+        let replay = load_trace(trace).map_err(|e| ScenarioError::Invalid {
+            file: source.clone(),
+            problems: vec![Problem {
+                path: "trace".into(),
+                message: e.to_string(),
+            }],
+        })?;
+        let mut file =
+            ScenarioFile::parse(DEFAULT_SCENARIO, "<default>").expect("default scenario parses");
+        file.name = format!("replay of {source}");
+        file.description = format!(
+            "the trace {source} replayed with the default scenario's distributions for what it did not record"
+        );
+        file.site = None;
+        file.agent = None;
+        file.trajectories = Some(TrajectorySource {
+            trace: trace.to_path_buf(),
+            sessions: None,
+        });
+        if replay.stats.recorded_stages == 0 {
+            file.stages.clear();
+        }
+        Scenario::build_with(file, &source, None, Some(Arc::new(replay)))
+    }
+
+    /// [`Scenario::build`] with the trace of `trajectories` already loaded (`replay`).
+    pub fn build_with(
+        file: ScenarioFile,
+        source: &str,
+        base: Option<&Path>,
+        preloaded: Option<Arc<Replay>>,
+    ) -> Result<Scenario, ScenarioError> {
         let mut p = Problems::new();
         if file.replications < 2 {
             p.push(
@@ -350,9 +414,67 @@ impl Scenario {
             );
         }
         let key = StreamKey::root(file.seed);
-        let site = file.site.build("site", base, key, &mut p);
+        let replay = match (&file.trajectories, &file.site, &file.agent) {
+            (Some(src), site, agent) => {
+                if site.is_some() {
+                    p.push("site", "remove it: the sessions come from `trajectories.trace`, whose pages and links are the site");
+                }
+                if agent.is_some() {
+                    p.push("agent", "remove it: the sessions come from `trajectories.trace`, not from the walker");
+                }
+                if src.sessions == Some(0) {
+                    p.push(
+                        "trajectories.sessions",
+                        "must be at least 1, or absent for every session of the trace, got 0",
+                    );
+                }
+                let full = match base {
+                    Some(b) if src.trace.is_relative() => b.join(&src.trace),
+                    _ => src.trace.clone(),
+                };
+                match preloaded.map_or_else(|| load_trace(&full).map(Arc::new), Ok) {
+                    Ok(r) if r.trajectories.is_empty() => {
+                        p.push(
+                            "trajectories.trace",
+                            format!("{}: the trace has no sessions", full.display()),
+                        );
+                        None
+                    }
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        p.push("trajectories.trace", e.to_string());
+                        None
+                    }
+                }
+            }
+            (None, None, _) | (None, _, None) => {
+                if file.site.is_none() {
+                    p.push(
+                        "site",
+                        "missing: give a `site` and an `agent`, or `trajectories` naming a trace",
+                    );
+                }
+                if file.agent.is_none() {
+                    p.push(
+                        "agent",
+                        "missing: give a `site` and an `agent`, or `trajectories` naming a trace",
+                    );
+                }
+                None
+            }
+            (None, Some(_), Some(_)) => None,
+        };
+        let site = match (&file.site, &replay) {
+            (Some(spec), None) => spec.build("site", base, key, &mut p),
+            (_, Some(r)) => Some(r.site.clone()),
+            (None, None) => None,
+        };
         let fetch = file.fetch.build("fetch", &mut p);
-        let agent = file.agent.build("agent", &mut p);
+        let agent = match (&file.agent, &replay) {
+            (Some(spec), None) => spec.build("agent", &mut p).map(Some),
+            (_, Some(_)) => Some(None),
+            (None, None) => None,
+        };
         let target = file.target.build("target", &mut p);
         let stages: Vec<_> = file
             .stages
@@ -399,12 +521,20 @@ impl Scenario {
             demand_priority: file.fetcher.demand_priority,
             lookup_cost: secs_to_nanos(file.lookup_cost),
         };
+        let mut file = file;
+        if let Some(r) = &replay {
+            // The trace decides the sessions; `sessions` reports how many are replayed.
+            let cap = file.trajectories.as_ref().and_then(|t| t.sessions);
+            let n = r.trajectories.len() as u32;
+            file.sessions = cap.map_or(n, |c| c.min(n));
+        }
         Ok(Scenario {
             source: source.to_string(),
             arrivals: file.arrivals.clone(),
             file,
             model,
             agent,
+            replay,
             policies,
         })
     }

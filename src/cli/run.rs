@@ -8,11 +8,17 @@ use super::{failure, load_scenario, with_threads, CliError};
 use crate::output::write_atomic;
 use crate::report::Report;
 use crate::runner;
+use crate::scenario::Scenario;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Scenario file (JSON). Without it, the embedded default scenario runs.
+    /// Scenario file (JSON), or a trace (`.jsonl`) to replay. Without it, the embedded
+    /// default scenario runs.
     scenario: Option<PathBuf>,
+    /// Replay this trace (JSON Lines, docs/trace.md) with the default scenario's
+    /// distributions for what it did not record.
+    #[arg(long, conflicts_with = "scenario")]
+    trace: Option<PathBuf>,
     /// Print the report as JSON (fields documented in docs/report.md) instead of a table.
     #[arg(long)]
     json: bool,
@@ -28,7 +34,15 @@ pub struct RunArgs {
 }
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
-    let scenario = load_scenario(a.scenario.as_deref(), a.seed)?;
+    let trace = a.trace.clone().or_else(|| {
+        a.scenario
+            .clone()
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+    });
+    let scenario = match &trace {
+        Some(t) => trace_scenario(t, a.seed)?,
+        None => load_scenario(a.scenario.as_deref(), a.seed)?,
+    };
     let started = Instant::now();
     let outcome = with_threads(a.threads, || runner::run(&scenario))?;
     let report = Report::new(&scenario, &outcome);
@@ -59,4 +73,15 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         events as f64 / wall.as_secs_f64().max(1e-9) / 1e6
     );
     Ok(())
+}
+
+/// The default scenario replaying `trace`, with its seed overridden.
+fn trace_scenario(trace: &std::path::Path, seed: Option<u64>) -> Result<Scenario, CliError> {
+    let mut scenario = Scenario::for_trace(trace)?;
+    if let Some(s) = seed {
+        let mut file = scenario.file.clone();
+        file.seed = s;
+        scenario = Scenario::build_with(file, &scenario.source, None, scenario.replay.clone())?;
+    }
+    Ok(scenario)
 }

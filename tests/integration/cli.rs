@@ -1,0 +1,194 @@
+//! The binary: exit codes, error messages naming file, field and value.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::io::Write;
+
+fn specsim() -> Command {
+    Command::cargo_bin("specsim").unwrap()
+}
+
+#[test]
+fn default_run_prints_one_row_per_policy() {
+    let out = specsim().arg("run").assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for p in ["none", "cache", "random", "speccache", "oracle"] {
+        assert!(text.contains(&format!(" {p} ")), "row {p} missing:\n{text}");
+    }
+    assert!(text.contains("speedup [95% CI]"));
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("wall time"), "wall time goes to stderr: {err}");
+}
+
+#[test]
+fn json_report_has_documented_fields() {
+    let out = specsim()
+        .args(["run", "--json", "--seed", "3"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["tool"], "specsim");
+    assert_eq!(v["seed"], 3);
+    let rows = v["policies"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    let spec = rows.iter().find(|r| r["policy"] == "speccache").unwrap();
+    for f in [
+        "iter_latency_s",
+        "speedup_ci_lo",
+        "hit_rate",
+        "web_reduction",
+        "exposed_web_s",
+    ] {
+        assert!(spec[f].is_number(), "field {f}");
+    }
+    assert!(spec["speedup"].as_f64().unwrap() > 1.0);
+}
+
+fn with_file(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f
+}
+
+/// The default scenario with one field replaced (a JSON pointer) by `value`.
+fn default_with(pointer: &str, value: serde_json::Value) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(specsim::scenario::DEFAULT_SCENARIO).unwrap();
+    *v.pointer_mut(pointer).unwrap() = value;
+    v.to_string()
+}
+
+fn rejects(text: &str, expected: &str) {
+    let f = with_file(text);
+    let name = f.path().display().to_string();
+    specsim()
+        .arg("run")
+        .arg(f.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{name}: {expected}")));
+}
+
+#[test]
+fn negative_latency_is_rejected() {
+    rejects(
+        &default_with(
+            "/fetch",
+            serde_json::json!({"dist": "constant", "value": -1}),
+        ),
+        "fetch.value: must be a finite number >= 0, got -1",
+    );
+}
+
+#[test]
+fn probability_out_of_range_is_rejected() {
+    rejects(
+        &default_with("/agent/back_prob", 1.5.into()),
+        "agent.back_prob: must be a probability in [0, 1], got 1.5",
+    );
+    rejects(
+        &default_with("/drafts/0/accuracy", serde_json::json!({"top1": -0.1})),
+        "drafts[0].accuracy.top1: must be a probability in [0, 1], got -0.1",
+    );
+}
+
+#[test]
+fn width_zero_is_rejected() {
+    rejects(
+        &default_with("/width", 0.into()),
+        "width: must be at least 1 (the prefetch width k), got 0",
+    );
+}
+
+#[test]
+fn impossible_distribution_is_rejected() {
+    rejects(
+        &default_with(
+            "/target",
+            serde_json::json!({"latency": {"dist": "gamma", "shape": 0, "scale": 1}}),
+        ),
+        "target.latency.shape: must be a finite number > 0, got 0",
+    );
+}
+
+#[test]
+fn edge_to_missing_page_is_rejected() {
+    rejects(
+        &default_with(
+            "/site",
+            serde_json::json!({"generator": "inline", "edges": [[0, 1]], "pages": [{}, {}],
+                               "root": 0}),
+        )
+        .replace("[[0,1]]", "[[0,1],[1,9]]"),
+        "site.edges[1][1]: page 9 does not exist (the site has pages 0..1)",
+    );
+}
+
+#[test]
+fn unknown_field_is_rejected_with_its_path() {
+    rejects(
+        &default_with("/cache", serde_json::json!({"capacity": 10, "size": 3})),
+        "cache.size: unknown field `size`, expected one of `capacity`, `eviction`, `scope`",
+    );
+}
+
+#[test]
+fn wrong_type_is_rejected_with_its_path() {
+    rejects(
+        &default_with("/width", "three".into()),
+        "width: invalid type: string \"three\", expected u32",
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let mut v: serde_json::Value =
+        serde_json::from_str(specsim::scenario::DEFAULT_SCENARIO).unwrap();
+    v["width"] = 0.into();
+    v["replications"] = 1.into();
+    let f = with_file(&v.to_string());
+    specsim()
+        .arg("run")
+        .arg(f.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("replications: must be at least 2"))
+        .stderr(predicate::str::contains("width: must be at least 1"));
+}
+
+#[test]
+fn malformed_json_names_line_and_column() {
+    rejects(
+        "{\n  \"name\": \"x\",\n  oops\n}",
+        "line 3 column 3: key must be a string",
+    );
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    specsim()
+        .args(["run", "/nonexistent/scenario.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "/nonexistent/scenario.json: cannot read scenario",
+        ));
+}
+
+#[test]
+fn bad_flag_is_a_usage_error() {
+    specsim()
+        .args(["run", "--threads", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--threads"));
+}
+
+#[test]
+fn help_has_examples() {
+    specsim()
+        .args(["run", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
+}

@@ -1,0 +1,9 @@
+//! specsim's integration tests, one module per behaviour.
+
+mod cli;
+mod closed_form;
+mod common;
+mod determinism;
+mod invariants;
+mod replay;
+mod statistics;

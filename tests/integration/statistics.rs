@@ -1,0 +1,100 @@
+//! Statistical checks against independent implementations, with stated tolerances.
+
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, LogNormal};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use specsim::model::{Sim, Workload};
+use specsim::policy::Policy;
+use specsim::report::Report;
+use specsim::runner::{run, workload};
+
+use super::common::{build, tree_scenario};
+
+/// Random prefetching of k links on a site of constant out-degree d, without revisits,
+/// hits with probability k / d.
+#[test]
+fn random_prefetch_hit_rate_is_k_over_d() {
+    for (d, k) in [(20u32, 3u32), (10, 5), (81, 3)] {
+        let mut v = tree_scenario(d, 2, 5.0, 1.0, 3.0, 0.0);
+        v["width"] = k.into();
+        v["replications"] = 20.into();
+        v["sessions"] = 100.into();
+        v["policies"] = serde_json::json!(["none", "random"]);
+        v["drafts"] = serde_json::json!([]);
+        let sc = build(v);
+        let report = Report::new(&sc, &run(&sc));
+        let row = report
+            .policies
+            .iter()
+            .find(|r| r.policy == "random")
+            .unwrap();
+        assert_eq!(row.visits, 20 * 100 * 2);
+        // 4000 visits: binomial sd <= 0.008; tolerance 4 sd.
+        let p = f64::from(k) / f64::from(d);
+        let sd = (p * (1.0 - p) / row.visits as f64).sqrt();
+        assert!(
+            (row.hit_rate - p).abs() < 4.0 * sd,
+            "d={d} k={k}: hit rate {} vs {p}",
+            row.hit_rate
+        );
+    }
+}
+
+/// Lognormal T, D, F: the simulator's mean exposed web time matches a direct Monte Carlo
+/// of the model page's formula (an independent implementation with its own generator).
+#[test]
+fn stochastic_exposed_web_time_matches_independent_monte_carlo() {
+    let p = 0.7;
+    let mut v = tree_scenario(10, 3, 0.0, 0.0, 0.0, 0.0);
+    v["target"] =
+        serde_json::json!({"latency": {"dist": "lognormal", "median": 5.0, "sigma": 0.5}});
+    v["drafts"][0]["latency"] =
+        serde_json::json!({"latency": {"dist": "lognormal", "median": 1.5, "sigma": 0.5}});
+    v["drafts"][0]["accuracy"]["cumulative"] = serde_json::json!([p]);
+    v["fetch"] = serde_json::json!({"dist": "lognormal", "median": 4.0, "sigma": 0.6});
+    v["sessions"] = 400.into();
+    let sc = build(v);
+    let mut sum = 0.0;
+    let mut n = 0usize;
+    for r in 0..10 {
+        let (traj, arrivals, key) = workload(&sc, r);
+        let mut sim = Sim::new(&sc.model);
+        sim.record_iterations(true);
+        sim.run(
+            Policy::Speccache,
+            Workload {
+                trajectories: &traj,
+                arrivals: &arrivals,
+                key,
+            },
+        );
+        for rec in sim.records() {
+            sum += rec.exposed as f64 / 1e9;
+            n += 1;
+        }
+    }
+    let sim_mean = sum / n as f64;
+
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(12345);
+    let t = LogNormal::new(5.0f64.ln(), 0.5).unwrap();
+    let d = LogNormal::new(1.5f64.ln(), 0.5).unwrap();
+    let f = LogNormal::new(4.0f64.ln(), 0.6).unwrap();
+    let m = 400_000;
+    let mut mc = 0.0;
+    for _ in 0..m {
+        let (tt, dd, ff) = (t.sample(&mut rng), d.sample(&mut rng), f.sample(&mut rng));
+        let predicted = rng.random::<f64>() < p;
+        mc += if predicted && dd < tt {
+            (dd + ff - tt).max(0.0)
+        } else {
+            ff
+        };
+    }
+    let mc_mean = mc / m as f64;
+    // 12,000 simulated visits; the per-visit sd of exposed time is about 2.5 s, so the
+    // simulator's standard error is ~0.023 s; tolerance 0.1 s (> 4 se).
+    assert!(
+        (sim_mean - mc_mean).abs() < 0.1,
+        "simulated {sim_mean:.4} s vs Monte Carlo {mc_mean:.4} s"
+    );
+}
