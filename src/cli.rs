@@ -8,7 +8,10 @@ use clap::{Parser, Subcommand};
 
 use crate::scenario::{Scenario, ScenarioError};
 
+mod live;
 mod run;
+mod serve;
+mod validate;
 
 /// Exit code for a failed run.
 pub const EXIT_FAILURE: i32 = 1;
@@ -38,6 +41,26 @@ enum Command {
         after_help = "Examples:\n  specsim run\n  specsim run scenarios/default.json --json\n  specsim run my.json --seed 7 --out report.json\n  specsim run traces/example.jsonl      # replay a recorded trace (docs/trace.md)"
     )]
     Run(run::RunArgs),
+    /// Run the agent for real (HTTP site, OpenAI-compatible LLMs) and record a trace.
+    #[command(
+        after_help = "Examples:\n  specsim live live.json -o run.jsonl\n  specsim live live.json -o none.jsonl --policy none --sessions 5\n  specsim live live.json -o spec.jsonl --site http://127.0.0.1:8080/ --llm http://127.0.0.1:8081/v1\nSee docs/live.md for the configuration file."
+    )]
+    Live(live::LiveArgs),
+    /// Serve a site as HTML pages on loopback, each after a delay from a latency profile.
+    #[command(
+        after_help = "Examples:\n  specsim serve-site --port 0                       # the default scenario's site\n  specsim serve-site my.json --port 8080\n  specsim serve-site --graph graph.json --latency '{\"dist\":\"constant\",\"value\":0.05}'"
+    )]
+    ServeSite(serve::ServeSiteArgs),
+    /// Answer the Chat Completions API as a target and a draft that know a site.
+    #[command(
+        after_help = "Examples:\n  specsim serve-llm --port 0\n  specsim serve-llm my.json --port 8081 --accuracy '{\"top1\":0.6}'\n  specsim serve-llm my.json --target-model gpt-4.1 --draft-model gpt-4.1-mini"
+    )]
+    ServeLlm(serve::ServeLlmArgs),
+    /// Compare a live trace with its replay in the simulator.
+    #[command(
+        after_help = "Examples:\n  specsim validate spec.jsonl --baseline none.jsonl\n  specsim validate spec.jsonl --baseline none.jsonl --json --max-error 0.05"
+    )]
+    Validate(validate::ValidateArgs),
 }
 
 /// An error with the exit code it maps to.
@@ -86,6 +109,10 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(a) => run::run(a),
+        Command::Live(a) => live::run(a),
+        Command::ServeSite(a) => serve::serve_site(a),
+        Command::ServeLlm(a) => serve::serve_llm(a),
+        Command::Validate(a) => validate::run(a),
     }
 }
 

@@ -14,6 +14,8 @@
 //! - [`runner`]: replications in parallel; [`output`]: atomic file writes.
 //! - [`trace`]: the JSON Lines trace format of recorded runs.
 //! - [`replay`]: a trace turned into a site and trajectories to replay.
+//! - [`live`]: live mode (real HTTP and LLM APIs), its local stand-in servers, and
+//!   `validate` (live trace vs simulator).
 //! - [`cli`]: the command-line interface (the binary only calls [`cli::main`]).
 //!
 //! # Determinism contract
@@ -35,6 +37,7 @@ pub mod dist;
 pub mod draft;
 pub mod engine;
 pub mod fetch;
+pub mod live;
 pub mod llm;
 pub mod metrics;
 pub mod model;

@@ -211,8 +211,14 @@ impl LiveRun {
             .iter()
             .enumerate()
             .map(|(i, e)| {
-                ChatClient::new(e, &format!("drafts[{i}]"), backoff.clone(), seed, stop.clone())
-                    .map(Arc::new)
+                ChatClient::new(
+                    e,
+                    &format!("drafts[{i}]"),
+                    backoff.clone(),
+                    seed,
+                    stop.clone(),
+                )
+                .map(Arc::new)
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(LiveError::Config)?;
@@ -457,6 +463,7 @@ impl LiveRun {
                 root: PageRef::Name(start.clone()),
                 root_fetch_s: Some(secs(root_took)),
                 root_links: Some(refs(&page.parsed.links)),
+                root_out_degree: None,
                 started_at: Some(started_at),
             }),
         )?;
@@ -518,7 +525,12 @@ impl LiveRun {
                 });
             });
         }
-        let mut drafts: Vec<Option<DraftCall>> = vec![None; self.drafts.len()];
+        let n_drafts = if f.policy == Policy::Speccache {
+            self.drafts.len()
+        } else {
+            0
+        };
+        let mut drafts: Vec<Option<DraftCall>> = vec![None; n_drafts];
         match f.policy {
             Policy::Random => {
                 let ids: Vec<PageId> = buttons.iter().map(|l| self.page_id(&l.url)).collect();

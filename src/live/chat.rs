@@ -160,7 +160,7 @@ impl ChatClient {
             endpoint: endpoint.clone(),
             key,
             backoff,
-            jitter: StreamKey::root(seed).child(0x6c6c_6d), // "llm"
+            jitter: StreamKey::root(seed).child(0x006c_6c6d), // "llm"
             stop,
         })
     }

@@ -230,9 +230,11 @@ fn secs(p: &mut Problems, path: &str, v: f64) -> Duration {
 fn endpoint(spec: &EndpointSpec, path: &str, p: &mut Problems) -> Option<Endpoint> {
     let before = p.items().len();
     let url = match Url::parse(spec.base_url.trim_end_matches('/')) {
-        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
-            Url::parse(&format!("{}/chat/completions", u.as_str().trim_end_matches('/'))).ok()
-        }
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Url::parse(&format!(
+            "{}/chat/completions",
+            u.as_str().trim_end_matches('/')
+        ))
+        .ok(),
         Ok(u) => {
             p.push(
                 join(path, "base_url"),
@@ -252,7 +254,10 @@ fn endpoint(spec: &EndpointSpec, path: &str, p: &mut Problems) -> Option<Endpoin
         }
     };
     if spec.model.trim().is_empty() {
-        p.push(join(path, "model"), "must name a model, got an empty string");
+        p.push(
+            join(path, "model"),
+            "must name a model, got an empty string",
+        );
     }
     if let Some(v) = &spec.api_key_env {
         if v.is_empty() || v.contains('=') || v.contains('\0') {
@@ -305,6 +310,9 @@ impl LiveConfig {
             if let Some(i) = m.find(" at line ") {
                 m.truncate(i);
             }
+            if m.starts_with("unknown field `api_key`") {
+                m.push_str(" (keys never go in files: put it in an environment variable and name that in `api_key_env`)");
+            }
             LiveError::Config(format!("{source}: {at}: {m}"))
         })
     }
@@ -322,10 +330,7 @@ impl LiveConfig {
                 None
             }
             Err(e) => {
-                p.push(
-                    "site",
-                    format!("is not a URL ({e}), got {:?}", self.site),
-                );
+                p.push("site", format!("is not a URL ({e}), got {:?}", self.site));
                 None
             }
         };
@@ -366,7 +371,10 @@ impl LiveConfig {
             p.push("max_rounds", "must be at least 1, got 0");
         }
         if self.tasks.is_empty() && self.sessions == 0 {
-            p.push("sessions", "must be at least 1 when `tasks` is absent, got 0");
+            p.push(
+                "sessions",
+                "must be at least 1 when `tasks` is absent, got 0",
+            );
         }
         if self.web.max_page_bytes == 0 {
             p.push("web.max_page_bytes", "must be at least 1, got 0");
@@ -438,7 +446,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.starts_with("c.json: target: unknown field `api_key`"), "{e}");
+        assert!(
+            e.starts_with("c.json: target: unknown field `api_key`"),
+            "{e}"
+        );
         let s = LiveConfig::parse(
             r#"{"site": "http://a:8080/x", "sessions": 2, "policy": "none",
                 "target": {"base_url": "http://b/v1/", "model": "m"}}"#,

@@ -91,7 +91,11 @@ impl LlmStandIn {
     }
 
     /// Reads the page message of a prompt (the last user message with a `URL:` line).
-    pub fn read_prompt(&self, messages: &[Value], labels: &BTreeMap<String, PageId>) -> Option<Shown> {
+    pub fn read_prompt(
+        &self,
+        messages: &[Value],
+        labels: &BTreeMap<String, PageId>,
+    ) -> Option<Shown> {
         let text = messages.iter().rev().find_map(|m| {
             let c = m.get("content")?.as_str()?;
             (m.get("role")?.as_str()? == "user" && c.contains("\nURL: ")).then_some(c)
@@ -172,9 +176,7 @@ impl LlmStandIn {
     fn draft_reply(&self, draft: &Draft, shown: &Shown) -> (String, Duration, u64) {
         let key = self.task_key(&shown.task);
         let step = u64::from(shown.step);
-        let call = draft
-            .llm
-            .call(&mut key.rng(step, 0, Purpose::DraftLatency));
+        let call = draft.llm.call(&mut key.rng(step, 0, Purpose::DraftLatency));
         // Buttons as ids; a label unknown to the site gets an id past the site's pages.
         let ids: Vec<PageId> = shown
             .buttons
@@ -224,14 +226,18 @@ impl LlmStandIn {
                 return;
             }
         }
-        if req.method() != &tiny_http::Method::Post || !req.url().ends_with("/chat/completions")
-        {
+        if req.method() != &tiny_http::Method::Post || !req.url().ends_with("/chat/completions") {
             let m = format!("no route {} {}", req.method(), req.url());
             let _ = req.respond(error(404, m));
             return;
         }
         let mut body = String::new();
-        if req.as_reader().take(8 << 20).read_to_string(&mut body).is_err() {
+        if req
+            .as_reader()
+            .take(8 << 20)
+            .read_to_string(&mut body)
+            .is_err()
+        {
             let _ = req.respond(error(400, "the body is not UTF-8".into()));
             return;
         }
@@ -343,7 +349,9 @@ mod tests {
         let mut page = 0;
         for (i, step) in path.steps.iter().enumerate() {
             let links = st.site.links(page).to_vec();
-            let shown = st.read_prompt(&prompt(i as u32, page, &links), &labels).unwrap();
+            let shown = st
+                .read_prompt(&prompt(i as u32, page, &links), &labels)
+                .unwrap();
             assert_eq!(shown.k, Some(1));
             let n = st.choose(&shown).expect("clicks on the path");
             assert_eq!(links[n], step.page);

@@ -117,7 +117,7 @@ fn bracketed(s: &str, buttons: usize) -> Option<usize> {
 
 fn strip_decoration(line: &str) -> &str {
     line.trim()
-        .trim_start_matches(|c: char| c == '-' || c == '*' || c == '`' || c == '>' || c == '#')
+        .trim_start_matches(['-', '*', '`', '>', '#'])
         .trim_end_matches('`')
         .trim()
 }
@@ -221,10 +221,17 @@ mod tests {
     fn draft_lists_are_ranked_distinct_and_capped() {
         let b = buttons();
         assert_eq!(
-            read_draft("[2] Admissions\n[2] again\nnonsense\n0. Home\n[1] About us", &b, 2),
+            read_draft(
+                "[2] Admissions\n[2] again\nnonsense\n0. Home\n[1] About us",
+                &b,
+                2
+            ),
             vec![2, 0]
         );
-        assert_eq!(read_draft("{\"garbage\": true}", &b, 3), Vec::<usize>::new());
+        assert_eq!(
+            read_draft("{\"garbage\": true}", &b, 3),
+            Vec::<usize>::new()
+        );
     }
 
     #[test]

@@ -173,13 +173,15 @@ mod tests {
         };
         let mut r = StreamKey::root(1).rng(0, 0, Purpose::Other);
         assert_eq!(parse_retry_after(Some(" 2 ")), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(
+            parse_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
         assert_eq!(
             next_step(&spec, 3, 0, Some(Duration::from_secs(2)), &mut r),
             Next::Wait(Duration::from_secs(2))
         );
-        let Next::GiveUp(m) = next_step(&spec, 3, 0, Some(Duration::from_secs(9)), &mut r)
-        else {
+        let Next::GiveUp(m) = next_step(&spec, 3, 0, Some(Duration::from_secs(9)), &mut r) else {
             panic!("a long Retry-After gives up")
         };
         assert!(m.contains("retry after 9.0 s"), "{m}");

@@ -43,7 +43,11 @@ pub fn page_of_path(site: &Site, path: &str) -> Option<PageId> {
     if path == "/" || path.is_empty() {
         return Some(site.root());
     }
-    let n: PageId = path.strip_prefix("/p/")?.trim_end_matches('/').parse().ok()?;
+    let n: PageId = path
+        .strip_prefix("/p/")?
+        .trim_end_matches('/')
+        .parse()
+        .ok()?;
     ((n as usize) < site.page_count()).then_some(n)
 }
 
@@ -227,7 +231,11 @@ mod tests {
         let s = site();
         let base = url::Url::parse("http://127.0.0.1:9/p/0").unwrap();
         let h = render(&s, 0);
-        assert!(h.len() >= 3000 && h.len() < 3100, "padded to size: {}", h.len());
+        assert!(
+            h.len() >= 3000 && h.len() < 3100,
+            "padded to size: {}",
+            h.len()
+        );
         let p = html::parse(&h, &base);
         assert_eq!(p.title, "Home & <Co>");
         let got: Vec<(String, String)> = p.links.into_iter().map(|l| (l.url, l.label)).collect();

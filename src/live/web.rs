@@ -107,7 +107,7 @@ impl Fetcher {
             spec,
             backoff,
             origins,
-            key: StreamKey::root(seed).child(0x7765_62), // "web"
+            key: StreamKey::root(seed).child(0x0077_6562), // "web"
             stop,
         }
     }

@@ -5,5 +5,6 @@ mod closed_form;
 mod common;
 mod determinism;
 mod invariants;
+mod live;
 mod replay;
 mod statistics;
