@@ -447,9 +447,10 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            e.starts_with("c.json: target: unknown field `api_key`"),
+            e.starts_with("c.json: target.api_key: unknown field `api_key`"),
             "{e}"
         );
+        assert!(e.ends_with("name that in `api_key_env`)"), "{e}");
         let s = LiveConfig::parse(
             r#"{"site": "http://a:8080/x", "sessions": 2, "policy": "none",
                 "target": {"base_url": "http://b/v1/", "model": "m"}}"#,
