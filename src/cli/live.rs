@@ -36,6 +36,9 @@ pub struct LiveArgs {
     /// Override the seed.
     #[arg(long)]
     seed: Option<u64>,
+    /// No per-session progress lines (warnings and the summary still go to stderr).
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 fn parse_policy(s: &str) -> Result<Policy, String> {
@@ -78,6 +81,7 @@ pub fn run(a: LiveArgs) -> Result<(), CliError> {
     let setup = cfg.build(&source).map_err(bad)?;
     let stop = Stop::new();
     let mut run = LiveRun::new(setup, stop.clone()).map_err(bad)?;
+    run.progress = !a.quiet;
     let file = std::fs::File::create(&a.trace).map_err(|e| CliError {
         code: EXIT_FAILURE,
         message: format!("{}: cannot create the trace: {e}", a.trace.display()),

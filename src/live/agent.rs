@@ -189,6 +189,8 @@ pub struct LiveRun {
     tx: Sender<Event>,
     rx: Receiver<Event>,
     summary: Summary,
+    /// Print one line per finished session on stderr.
+    pub progress: bool,
 }
 
 fn secs(d: Duration) -> f64 {
@@ -240,6 +242,7 @@ impl LiveRun {
             tx,
             rx,
             summary: Summary::default(),
+            progress: true,
         })
     }
 
@@ -415,7 +418,23 @@ impl LiveRun {
                 break;
             }
             self.summary.sessions += 1;
-            match self.session(s as u32, task, w)? {
+            let (iters, visits, hits) = (
+                self.summary.iterations,
+                self.summary.visits,
+                self.summary.hits + self.summary.partial_hits,
+            );
+            let end = self.session(s as u32, task, w)?;
+            if self.progress {
+                eprintln!(
+                    "session {}/{}: {} iterations, {} of {} visits served from the cache",
+                    s + 1,
+                    tasks.len(),
+                    self.summary.iterations - iters,
+                    self.summary.hits + self.summary.partial_hits - hits,
+                    self.summary.visits - visits
+                );
+            }
+            match end {
                 SessionEnd::Done => {}
                 SessionEnd::Failed(e) => {
                     eprintln!("warning: session {s} failed: {e}");

@@ -68,14 +68,6 @@ impl Message {
     }
 }
 
-#[derive(Serialize)]
-struct Request<'a> {
-    model: &'a str,
-    messages: &'a [Message],
-    max_tokens: u32,
-    temperature: f64,
-}
-
 #[derive(Deserialize)]
 struct Response {
     choices: Vec<Choice>,
@@ -179,13 +171,20 @@ impl ChatClient {
 
     /// Sends `messages`, retrying transient failures; `nonce` varies the jitter per call.
     pub fn chat(&self, messages: &[Message], nonce: u64) -> Result<Reply, ChatError> {
-        let body = serde_json::to_string(&Request {
-            model: &self.endpoint.spec.model,
-            messages,
-            max_tokens: self.endpoint.spec.max_tokens,
-            temperature: self.endpoint.spec.temperature,
-        })
-        .map_err(|e| ChatError(format!("cannot encode the request: {e}")))?;
+        let spec = &self.endpoint.spec;
+        let mut req = spec.extra.clone();
+        req.insert("model".into(), spec.model.clone().into());
+        req.insert(
+            "messages".into(),
+            serde_json::to_value(messages).unwrap_or_default(),
+        );
+        if let Some(m) = spec.max_tokens {
+            req.insert("max_tokens".into(), m.into());
+        }
+        if let Some(t) = spec.temperature {
+            req.insert("temperature".into(), t.into());
+        }
+        let body = serde_json::Value::Object(req).to_string();
         let mut rng = self.jitter.rng(nonce, 0, Purpose::Other);
         let mut attempt = 0;
         let what = format!("{} (model {})", self.endpoint.url, self.endpoint.spec.model);

@@ -70,12 +70,17 @@ pub struct EndpointSpec {
     /// Name of the environment variable holding the API key (absent: no key is sent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key_env: Option<String>,
-    /// `max_tokens` of each request (default 512).
+    /// `max_tokens` of each request (default 512; `null` leaves it out, e.g. for models that
+    /// want `max_completion_tokens`, which `extra` can set).
     #[serde(default = "default_max_tokens")]
-    pub max_tokens: u32,
-    /// Sampling temperature (default 0).
-    #[serde(default)]
-    pub temperature: f64,
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature (default 0; `null` leaves it out, for models that refuse it).
+    #[serde(default = "default_temperature")]
+    pub temperature: Option<f64>,
+    /// More request fields, merged into every request body (e.g.
+    /// `{"max_completion_tokens": 2000, "reasoning_effort": "low"}`).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
     /// Whole-request timeout, seconds (default 120).
     #[serde(default = "default_llm_timeout")]
     pub timeout_s: f64,
@@ -135,8 +140,11 @@ fn default_seed() -> u64 {
 fn default_unparseable() -> u32 {
     1
 }
-fn default_max_tokens() -> u32 {
-    512
+fn default_max_tokens() -> Option<u32> {
+    Some(512)
+}
+fn default_temperature() -> Option<f64> {
+    Some(0.0)
 }
 fn default_llm_timeout() -> f64 {
     120.0
@@ -267,13 +275,21 @@ fn endpoint(spec: &EndpointSpec, path: &str, p: &mut Problems) -> Option<Endpoin
             );
         }
     }
-    if !(0.0..=2.0).contains(&spec.temperature) {
+    if let Some(t) = spec.temperature.filter(|t| !(0.0..=2.0).contains(t)) {
         p.push(
             join(path, "temperature"),
-            format!("must be in [0, 2], got {}", spec.temperature),
+            format!("must be in [0, 2] or null, got {t}"),
         );
     }
-    if spec.max_tokens == 0 {
+    for k in ["model", "messages"] {
+        if spec.extra.contains_key(k) {
+            p.push(
+                join(&join(path, "extra"), k),
+                "is set by specsim; remove it from `extra`",
+            );
+        }
+    }
+    if spec.max_tokens == Some(0) {
         p.push(join(path, "max_tokens"), "must be at least 1, got 0");
     }
     let timeout = secs(p, &join(path, "timeout_s"), spec.timeout_s);

@@ -118,22 +118,39 @@ fn row(metric: &str, unit: &str, live: Option<f64>, simulated: f64) -> Row {
     }
 }
 
-/// What a live trace measured, from its iteration lines.
-pub fn live_measured(trace: &Trace) -> Measured {
+/// What a live trace measured, from its iteration lines. Every iteration must carry the live
+/// fields (`iteration_s`, and `exposed_web_s` and `outcome` for page visits).
+pub fn live_measured(trace: &Trace) -> Result<Measured, LiveError> {
     let mut m = Measured::default();
     for s in &trace.sessions {
-        for (_, it) in &s.iterations {
-            m.latencies.push(it.iteration_s.unwrap_or(0.0));
+        for (line, it) in &s.iterations {
+            let missing = |field: &str| {
+                bad(
+                    &trace.file,
+                    format!("line {line}: {field}: missing; only traces written by `specsim live` can be validated"),
+                )
+            };
+            m.latencies
+                .push(it.iteration_s.ok_or_else(|| missing("iteration_s"))?);
             if it.action != TraceAction::Answer {
                 m.visits += 1;
-                m.exposed.push(it.exposed_web_s.unwrap_or(0.0));
-                if matches!(it.outcome.as_deref(), Some("hit" | "partial_hit")) {
-                    m.hits += 1;
+                m.exposed
+                    .push(it.exposed_web_s.ok_or_else(|| missing("exposed_web_s"))?);
+                match it.outcome.as_deref() {
+                    Some("hit" | "partial_hit") => m.hits += 1,
+                    Some("miss") => {}
+                    Some(o) => return Err(bad(
+                        &trace.file,
+                        format!(
+                            "line {line}: outcome: expected hit, partial_hit or miss, got {o:?}"
+                        ),
+                    )),
+                    None => return Err(missing("outcome")),
                 }
             }
         }
     }
-    m
+    Ok(m)
 }
 
 fn bad(file: &str, m: impl std::fmt::Display) -> LiveError {
@@ -292,7 +309,7 @@ pub fn validate(trace_path: &Path, baseline: Option<&Path>) -> Result<Validation
     let (trace, replay) = load(trace_path)?;
     let (model, policy, seed) = model_of(&trace, &replay)?;
     let arr = arrivals(&trace);
-    let live = live_measured(&trace);
+    let live = live_measured(&trace)?;
     let sim = simulate(&model, policy, &replay, &arr, seed);
     let sim_none = simulate(&model, Policy::None, &replay, &arr, seed);
     let mut rows = vec![
@@ -325,7 +342,7 @@ pub fn validate(trace_path: &Path, baseline: Option<&Path>) -> Result<Validation
                 ));
             }
             let (bm, _, bseed) = model_of(&bt, &br)?;
-            let blive = live_measured(&bt);
+            let blive = live_measured(&bt)?;
             let bsim = simulate(&bm, Policy::None, &br, &arrivals(&bt), bseed);
             rows.push(row(
                 "baseline mean iteration latency",

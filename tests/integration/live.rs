@@ -567,3 +567,50 @@ fn ctrl_c_keeps_the_trace_so_far() {
     let t = read_trace(&trace).unwrap();
     assert!(!t.sessions.is_empty() && t.sessions.len() < 50);
 }
+
+#[test]
+fn bad_input_is_named_with_exit_code_2() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/example.jsonl");
+    Command::cargo_bin("specsim")
+        .unwrap()
+        .arg("validate")
+        .arg(&example)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "iteration_s: missing; only traces written by `specsim live` can be validated",
+        ));
+    Command::cargo_bin("specsim")
+        .unwrap()
+        .args([
+            "serve-site",
+            "--port",
+            "0",
+            "--latency",
+            r#"{"dist":"normal","mean":-1,"std":1}"#,
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--latency.mean: must be a finite number >= 0, got -1",
+        ));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.json");
+    std::fs::write(
+        &cfg,
+        r#"{"site": "http://127.0.0.1:9/", "policy": "speccache",
+            "target": {"base_url": "http://127.0.0.1:9/v1", "model": "t"}}"#,
+    )
+    .unwrap();
+    Command::cargo_bin("specsim")
+        .unwrap()
+        .arg("live")
+        .arg(&cfg)
+        .arg("-o")
+        .arg(dir.path().join("t.jsonl"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "c.json: drafts: policy `speccache` needs at least one draft, got none",
+        ));
+}
