@@ -139,12 +139,14 @@ pub fn live_measured(trace: &Trace) -> Result<Measured, LiveError> {
                 match it.outcome.as_deref() {
                     Some("hit" | "partial_hit") => m.hits += 1,
                     Some("miss") => {}
-                    Some(o) => return Err(bad(
-                        &trace.file,
-                        format!(
+                    Some(o) => {
+                        return Err(bad(
+                            &trace.file,
+                            format!(
                             "line {line}: outcome: expected hit, partial_hit or miss, got {o:?}"
                         ),
-                    )),
+                        ))
+                    }
                     None => return Err(missing("outcome")),
                 }
             }
