@@ -206,8 +206,16 @@ impl LiveRun {
     pub fn new(setup: LiveSetup, stop: Stop) -> Result<LiveRun, LiveError> {
         let backoff = setup.file.backoff.clone();
         let seed = setup.file.seed;
-        let target = ChatClient::new(&setup.target, "target", backoff.clone(), seed, stop.clone())
-            .map_err(LiveError::Config)?;
+        let proxy = setup.proxy.clone();
+        let target = ChatClient::new(
+            &setup.target,
+            "target",
+            backoff.clone(),
+            seed,
+            proxy.clone(),
+            stop.clone(),
+        )
+        .map_err(LiveError::Config)?;
         let drafts = setup
             .drafts
             .iter()
@@ -218,6 +226,7 @@ impl LiveRun {
                     &format!("drafts[{i}]"),
                     backoff.clone(),
                     seed,
+                    proxy.clone(),
                     stop.clone(),
                 )
                 .map(Arc::new)

@@ -136,17 +136,21 @@ impl ChatClient {
         path: &str,
         backoff: BackoffSpec,
         seed: u64,
+        proxy: Option<ureq::Proxy>,
         stop: Stop,
     ) -> Result<ChatClient, String> {
         let key = match &endpoint.spec.api_key_env {
             Some(var) => Some(ApiKey::from_env(var, path)?),
             None => None,
         };
-        let agent = ureq::AgentBuilder::new()
+        let mut agent = ureq::AgentBuilder::new()
             .timeout_connect(endpoint.connect_timeout)
             .timeout(endpoint.timeout)
-            .redirects(0)
-            .build();
+            .redirects(0);
+        if let Some(p) = proxy {
+            agent = agent.proxy(p);
+        }
+        let agent = agent.build();
         Ok(ChatClient {
             agent,
             endpoint: endpoint.clone(),

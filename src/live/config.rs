@@ -57,6 +57,10 @@ pub struct LiveConfig {
     /// Times the target is asked again when its reply names no valid button (default 1).
     #[serde(default = "default_unparseable")]
     pub unparseable_retries: u32,
+    /// HTTP(S) proxy for every request, e.g. `http://user:pass@proxy:3128` (default none;
+    /// proxy environment variables are not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
 }
 
 /// An OpenAI-compatible Chat Completions endpoint.
@@ -225,6 +229,8 @@ pub struct LiveSetup {
     pub target: Endpoint,
     /// Draft endpoints.
     pub drafts: Vec<Endpoint>,
+    /// The proxy every request goes through.
+    pub proxy: Option<ureq::Proxy>,
 }
 
 fn secs(p: &mut Problems, path: &str, v: f64) -> Duration {
@@ -401,6 +407,16 @@ impl LiveConfig {
         secs(&mut p, "web.timeout_s", self.web.timeout_s);
         secs(&mut p, "web.connect_timeout_s", self.web.connect_timeout_s);
         self.backoff.check("backoff", &mut p);
+        let proxy = self.proxy.as_ref().and_then(|u| match ureq::Proxy::new(u) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                p.push(
+                    "proxy",
+                    format!("is not a proxy URL ({e}); e.g. http://proxy.example:3128"),
+                );
+                None
+            }
+        });
         let target = endpoint(&self.target, "target", &mut p);
         let drafts: Vec<_> = self
             .drafts
@@ -423,6 +439,7 @@ impl LiveConfig {
             tasks,
             target: target.expect("checked"),
             drafts,
+            proxy,
             file: self,
         })
     }

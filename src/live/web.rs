@@ -84,6 +84,7 @@ impl Fetcher {
             setup.file.backoff.clone(),
             setup.origins.clone(),
             setup.file.seed,
+            setup.proxy.clone(),
             stop,
         )
     }
@@ -94,14 +95,18 @@ impl Fetcher {
         backoff: BackoffSpec,
         origins: Vec<String>,
         seed: u64,
+        proxy: Option<ureq::Proxy>,
         stop: Stop,
     ) -> Fetcher {
-        let agent = ureq::AgentBuilder::new()
+        let mut agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs_f64(spec.connect_timeout_s))
             .timeout(Duration::from_secs_f64(spec.timeout_s))
             .redirects(0)
-            .user_agent(&spec.user_agent)
-            .build();
+            .user_agent(&spec.user_agent);
+        if let Some(p) = proxy {
+            agent = agent.proxy(p);
+        }
+        let agent = agent.build();
         Fetcher {
             agent,
             spec,

@@ -614,3 +614,45 @@ fn bad_input_is_named_with_exit_code_2() {
             "c.json: drafts: policy `speccache` needs at least one draft, got none",
         ));
 }
+
+#[test]
+fn every_request_goes_through_the_configured_proxy() {
+    // The site and the LLM live at names that do not resolve; only the proxy can reach them.
+    let proxy = fake(Box::new(|_, url, body| {
+        if url.ends_with("/chat/completions") {
+            completion(if body.contains("Step: 0") {
+                "CLICK [0]"
+            } else {
+                "ANSWER: ok"
+            })
+        } else if url.starts_with("http://site.invalid/") {
+            page(&["/a"])
+        } else {
+            text(502, "text/plain", format!("unexpected {url}"))
+        }
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        "http://site.invalid",
+        "http://llm.invalid",
+        json!({"policy": "none", "drafts": [], "proxy": proxy.url}),
+    );
+    let trace = dir.path().join("t.jsonl");
+    let out = live_cmd(&cfg, &trace, &[])
+        .env("SPECSIM_TEST_KEY", KEY)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let t = read_trace(&trace).unwrap();
+    let its = &t.sessions[0].iterations;
+    assert_eq!(its.len(), 2);
+    assert_eq!(
+        its[0].1.page,
+        Some(specsim::trace::PageRef::Name(
+            "http://site.invalid/a".into()
+        ))
+    );
+}
