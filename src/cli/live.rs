@@ -25,7 +25,7 @@ pub struct LiveArgs {
     policy: Option<Policy>,
     /// Override the number of sessions (tasks `task 0`, `task 1`, ... unless `tasks` is set;
     /// with `tasks`, runs the first N).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     sessions: Option<u32>,
     /// Override the start URL.
     #[arg(long)]
