@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 
 use crate::scenario::{Scenario, ScenarioError};
 
+mod import;
 mod live;
 mod run;
 mod serve;
+mod sweep;
 mod validate;
 
 /// Exit code for a failed run.
@@ -61,6 +63,18 @@ enum Command {
         after_help = "Examples:\n  specsim validate spec.jsonl --baseline none.jsonl\n  specsim validate spec.jsonl --baseline none.jsonl --json --max-error 0.05"
     )]
     Validate(validate::ValidateArgs),
+    /// Import recorded navigation paths (Wikispeedia, wiki_speedrun) as traces.
+    Import(import::ImportArgs),
+    /// Run every cell of a scenario's sweep, in parallel, sharded and resumable.
+    #[command(
+        after_help = "Examples:\n  specsim sweep scenarios/paper-grid.json --out results/grid\n  specsim sweep grid.json --out results/grid --resume\n  specsim sweep grid.json --out results/s2 --shard 2/8\n  SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=8 specsim sweep grid.json --out results/s3"
+    )]
+    Sweep(sweep::SweepArgs),
+    /// Join the outputs of sweep shards into one results directory.
+    #[command(
+        after_help = "Examples:\n  specsim merge results/s1 results/s2 results/s3 --out results/all"
+    )]
+    Merge(sweep::MergeArgs),
 }
 
 /// An error with the exit code it maps to.
@@ -113,6 +127,9 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::ServeSite(a) => serve::serve_site(a),
         Command::ServeLlm(a) => serve::serve_llm(a),
         Command::Validate(a) => validate::run(a),
+        Command::Import(a) => import::run(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Merge(a) => sweep::merge_cmd(a),
     }
 }
 

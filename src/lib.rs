@@ -16,6 +16,7 @@
 //! - [`replay`]: a trace turned into a site and trajectories to replay.
 //! - [`live`]: live mode (real HTTP and LLM APIs), its local stand-in servers, and
 //!   `validate` (live trace vs simulator).
+//! - [`navigation`]: importers of recorded navigation paths (Wikispeedia, wiki_speedrun).
 //! - [`cli`]: the command-line interface (the binary only calls [`cli::main`]).
 //!
 //! # Determinism contract
@@ -41,16 +42,19 @@ pub mod live;
 pub mod llm;
 pub mod metrics;
 pub mod model;
+pub mod navigation;
 pub mod output;
 pub mod policy;
 pub mod problems;
 pub mod replay;
 pub mod report;
+pub mod results;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod site;
 pub mod stats;
+pub mod sweep;
 pub mod time;
 pub mod trace;
 pub mod trajectory;

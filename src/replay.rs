@@ -513,4 +513,26 @@ mod tests {
         assert_eq!(r.stats.pages_with_links, 3);
         assert_eq!(page_label(&PageRef::Id(7)), "page 7");
     }
+
+    #[test]
+    fn the_example_trace_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/example.jsonl");
+        let r = load_trace(&path).unwrap();
+        assert_eq!(r.sessions, vec!["q1", "q2"]);
+        let s = &r.stats;
+        assert_eq!((s.iterations, s.clicks, s.backs, s.answers), (7, 4, 1, 2));
+        assert_eq!(
+            (s.recorded_target, s.recorded_fetch, s.recorded_root_fetch),
+            (7, 4, 2)
+        );
+        assert_eq!(
+            (s.recorded_stages, s.recorded_drafts, s.recorded_predictions),
+            (3, 3, 3)
+        );
+        // /departments/physics (35) and /admissions (40) have a recorded degree only.
+        assert_eq!(s.pages_with_degree_only, 2);
+        assert_eq!(s.placeholder_pages, 35 + 39);
+        // Every page left by a click has recorded links or a recorded degree.
+        assert_eq!(s.pages_unknown_degree, 0);
+    }
 }

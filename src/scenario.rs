@@ -15,7 +15,8 @@ use crate::policy::Policy;
 use crate::problems::{index, join, Problem, Problems};
 use crate::replay::{load_trace, Replay};
 use crate::rng::{Purpose, StreamKey};
-use crate::site::SiteSpec;
+use crate::site::{Site, SiteSpec};
+use crate::sweep::SweepSpec;
 use crate::time::{secs_to_nanos, SimTime};
 use crate::trajectory::{Agent, AgentSpec};
 
@@ -35,6 +36,9 @@ pub struct ScenarioFile {
     /// Master seed of every random stream.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Seed of site generation (default: `seed`). Sweeps pin it so that cells share a site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_seed: Option<u64>,
     /// Independent replications (>= 2, for confidence intervals).
     #[serde(default = "default_replications")]
     pub replications: u32,
@@ -78,6 +82,9 @@ pub struct ScenarioFile {
     /// When sessions start.
     #[serde(default)]
     pub arrivals: ArrivalSpec,
+    /// Parameter sweep (used by `specsim sweep`; `specsim run` runs the base scenario).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepSpec>,
 }
 
 /// Where a scenario's sessions come from when not from the walker.
@@ -322,19 +329,35 @@ impl Scenario {
         Scenario::build_with(file, source, base, None)
     }
 
+    /// Like [`Scenario::build`], reusing sites already generated for the same site spec and
+    /// site seed (sweeps build thousands of cells on one site).
+    pub fn build_with(
+        file: ScenarioFile,
+        source: &str,
+        base: Option<&Path>,
+        sites: Option<&SiteCache>,
+    ) -> Result<Scenario, ScenarioError> {
+        Scenario::build_inner(file, source, base, sites, None)
+    }
+
     /// The default scenario replaying the trace at `trace`: its sessions, pages and links and
     /// every recorded latency; the default scenario's distributions for the rest (fetch,
     /// target, draft latency and accuracy, and its extraction and critic stages unless the
     /// trace records no stage at all, in which case there are none); all five policies.
     pub fn for_trace(trace: &Path) -> Result<Scenario, ScenarioError> {
-        let source = trace.display().to_string();
         let replay = load_trace(trace).map_err(|e| ScenarioError::Invalid {
-            file: source.clone(),
+            file: trace.display().to_string(),
             problems: vec![Problem {
                 path: "trace".into(),
                 message: e.to_string(),
             }],
         })?;
+        Scenario::for_replay(trace, Arc::new(replay))
+    }
+
+    /// [`Scenario::for_trace`] with the trace at `trace` already loaded as `replay`.
+    pub fn for_replay(trace: &Path, replay: Arc<Replay>) -> Result<Scenario, ScenarioError> {
+        let source = trace.display().to_string();
         let mut file =
             ScenarioFile::parse(DEFAULT_SCENARIO, "<default>").expect("default scenario parses");
         file.name = format!("replay of {source}");
@@ -350,14 +373,24 @@ impl Scenario {
         if replay.stats.recorded_stages == 0 {
             file.stages.clear();
         }
-        Scenario::build_with(file, &source, None, Some(Arc::new(replay)))
+        Scenario::build_replaying(file, &source, None, Some(replay))
     }
 
-    /// [`Scenario::build`] with the trace of `trajectories` already loaded (`replay`).
-    pub fn build_with(
+    /// [`Scenario::build`] with the trace named by `trajectories` already loaded.
+    pub fn build_replaying(
         file: ScenarioFile,
         source: &str,
         base: Option<&Path>,
+        replay: Option<Arc<Replay>>,
+    ) -> Result<Scenario, ScenarioError> {
+        Scenario::build_inner(file, source, base, None, replay)
+    }
+
+    fn build_inner(
+        file: ScenarioFile,
+        source: &str,
+        base: Option<&Path>,
+        sites: Option<&SiteCache>,
         preloaded: Option<Arc<Replay>>,
     ) -> Result<Scenario, ScenarioError> {
         let mut p = Problems::new();
@@ -413,14 +446,19 @@ impl Scenario {
                 ),
             );
         }
-        let key = StreamKey::root(file.seed);
         let replay = match (&file.trajectories, &file.site, &file.agent) {
             (Some(src), site, agent) => {
                 if site.is_some() {
-                    p.push("site", "remove it: the sessions come from `trajectories.trace`, whose pages and links are the site");
+                    p.push(
+                        "site",
+                        "remove it: the sessions come from `trajectories.trace`, whose pages and links are the site",
+                    );
                 }
                 if agent.is_some() {
-                    p.push("agent", "remove it: the sessions come from `trajectories.trace`, not from the walker");
+                    p.push(
+                        "agent",
+                        "remove it: the sessions come from `trajectories.trace`, not from the walker",
+                    );
                 }
                 if src.sessions == Some(0) {
                     p.push(
@@ -464,10 +502,14 @@ impl Scenario {
             }
             (None, Some(_), Some(_)) => None,
         };
-        let site = match (&file.site, &replay) {
-            (Some(spec), None) => spec.build("site", base, key, &mut p),
-            (_, Some(r)) => Some(r.site.clone()),
-            (None, None) => None,
+        let site_seed = file.site_seed.unwrap_or(file.seed);
+        let site = match (&file.site, &replay, sites) {
+            (_, Some(r), _) => Some(Arc::new(r.site.clone())),
+            (Some(spec), None, Some(cache)) => cache.get_or_build(spec, site_seed, base, &mut p),
+            (Some(spec), None, None) => spec
+                .build("site", base, StreamKey::root(site_seed), &mut p)
+                .map(Arc::new),
+            (None, None, _) => None,
         };
         let fetch = file.fetch.build("fetch", &mut p);
         let agent = match (&file.agent, &replay) {
@@ -508,7 +550,7 @@ impl Scenario {
             }
         }
         let model = Model {
-            site: Arc::new(site),
+            site,
             fetch,
             target,
             stages,
@@ -578,5 +620,33 @@ impl Scenario {
     /// The directory relative paths in the scenario resolve against.
     pub fn base_dir(&self) -> Option<PathBuf> {
         Path::new(&self.source).parent().map(Path::to_path_buf)
+    }
+}
+
+/// Sites already generated, by (site spec, site seed): cells of a sweep that do not change
+/// the site share one.
+#[derive(Debug, Default)]
+pub struct SiteCache {
+    sites: std::sync::Mutex<std::collections::BTreeMap<(String, u64), Arc<Site>>>,
+}
+
+impl SiteCache {
+    /// The site for `spec` and `seed`, generated on first use.
+    pub fn get_or_build(
+        &self,
+        spec: &SiteSpec,
+        seed: u64,
+        base: Option<&Path>,
+        p: &mut Problems,
+    ) -> Option<Arc<Site>> {
+        let key = (serde_json::to_string(spec).unwrap_or_default(), seed);
+        if let Some(s) = self.sites.lock().ok()?.get(&key) {
+            return Some(Arc::clone(s));
+        }
+        let site = Arc::new(spec.build("site", base, StreamKey::root(seed), p)?);
+        if let Ok(mut m) = self.sites.lock() {
+            m.entry(key).or_insert_with(|| Arc::clone(&site));
+        }
+        Some(site)
     }
 }

@@ -782,6 +782,71 @@ mod tests {
         );
     }
 
+    fn keys(v: &serde_json::Value) -> std::collections::BTreeSet<String> {
+        v.as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn the_json_schema_lists_exactly_the_fields_of_the_types() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../docs/trace.schema.json")).unwrap();
+        let defs = &schema["$defs"];
+        let mut h = Header::new("x");
+        h.policy = Some("speccache".into());
+        h.width = Some(3);
+        h.cache_capacity = Some(10);
+        h.meta.insert("k".into(), "v".into());
+        h.graph = Some("g.json".into());
+        let s = SessionLine {
+            session: "s".into(),
+            task: "t".into(),
+            site: "w".into(),
+            root: PageRef::Id(0),
+            root_fetch_s: Some(1.0),
+            root_links: Some(vec![]),
+            root_out_degree: Some(3),
+            started_at: Some(1.0),
+        };
+        let it = IterationLine {
+            session: "s".into(),
+            iteration: 0,
+            action: TraceAction::Click,
+            page: Some(PageRef::Id(1)),
+            links: Some(vec![]),
+            out_degree: Some(2),
+            target: Some(LlmCall {
+                latency_s: 1.0,
+                output_tokens: Some(1),
+                input_tokens: Some(1),
+            }),
+            stages: vec![StageCall {
+                name: "e".into(),
+                latency_s: 1.0,
+            }],
+            fetch_s: Some(1.0),
+            drafts: vec![DraftCall {
+                latency_s: 1.0,
+                output_tokens: Some(1),
+                predictions: vec![PageRef::Id(1)],
+            }],
+            outcome: Some("hit".into()),
+            iteration_s: Some(1.0),
+            exposed_web_s: Some(0.0),
+        };
+        let line = |l: TraceLine| serde_json::to_value(l).unwrap();
+        let iv = line(TraceLine::Iteration(it));
+        for (def, value) in [
+            ("header", line(TraceLine::Header(h))),
+            ("session", line(TraceLine::Session(s))),
+            ("llm_call", iv["target"].clone()),
+            ("stage_call", iv["stages"][0].clone()),
+            ("draft_call", iv["drafts"][0].clone()),
+            ("iteration", iv.clone()),
+        ] {
+            assert_eq!(keys(&defs[def]["properties"]), keys(&value), "$defs.{def}");
+        }
+    }
+
     #[test]
     fn lines_round_trip() {
         let lines = vec![

@@ -187,18 +187,25 @@ impl Agent {
             if links.is_empty() {
                 break; // a dead end at the root: the agent can only answer
             }
-            let pool: &[PageId] = if self.avoid_visited {
-                fresh.clear();
-                fresh.extend(links.iter().copied().filter(|v| !visited.contains(v)));
-                if fresh.is_empty() {
-                    links
-                } else {
-                    &fresh
+            let v = if self.avoid_visited {
+                // Rejection first (cheap when most links are new), then an exact scan.
+                let mut pick = None;
+                for _ in 0..8 {
+                    let c = links[rng.random_range(0..links.len())];
+                    if !visited.contains(&c) {
+                        pick = Some(c);
+                        break;
+                    }
                 }
+                pick.unwrap_or_else(|| {
+                    fresh.clear();
+                    fresh.extend(links.iter().copied().filter(|v| !visited.contains(v)));
+                    let pool: &[PageId] = if fresh.is_empty() { links } else { &fresh };
+                    pool[rng.random_range(0..pool.len())]
+                })
             } else {
-                links
+                links[rng.random_range(0..links.len())]
             };
-            let v = pool[rng.random_range(0..pool.len())];
             visited.insert(v);
             history.push(v);
             steps.push(Step {

@@ -77,11 +77,40 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
 
 /// The default scenario replaying `trace`, with its seed overridden.
 fn trace_scenario(trace: &std::path::Path, seed: Option<u64>) -> Result<Scenario, CliError> {
-    let mut scenario = Scenario::for_trace(trace)?;
+    let replay = crate::replay::load_trace(trace)?;
+    let s = &replay.stats;
+    eprintln!(
+        "trace {}: {} sessions, {} iterations ({} clicks, {} backs, {} answers); recorded: {} target calls, {} fetches, {} root fetches, {} stage sets, {} draft calls; {} pages, {} placeholders for recorded out-degrees, {} pages with unknown links",
+        trace.display(),
+        s.sessions,
+        s.iterations,
+        s.clicks,
+        s.backs,
+        s.answers,
+        s.recorded_target,
+        s.recorded_fetch,
+        s.recorded_root_fetch,
+        s.recorded_stages,
+        s.recorded_drafts,
+        s.pages,
+        s.placeholder_pages,
+        s.pages_unknown_degree
+    );
+    let mut scenario = Scenario::for_replay(trace, std::sync::Arc::new(replay))?;
     if let Some(s) = seed {
         let mut file = scenario.file.clone();
         file.seed = s;
-        scenario = Scenario::build_with(file, &scenario.source, None, scenario.replay.clone())?;
+        scenario =
+            Scenario::build_replaying(file, &scenario.source, None, scenario.replay.clone())?;
     }
     Ok(scenario)
+}
+
+impl From<crate::trace::TraceError> for CliError {
+    fn from(e: crate::trace::TraceError) -> Self {
+        CliError {
+            code: super::EXIT_BAD_INPUT,
+            message: e.to_string(),
+        }
+    }
 }

@@ -6,5 +6,7 @@ mod common;
 mod determinism;
 mod invariants;
 mod live;
+mod navigation;
 mod replay;
 mod statistics;
+mod sweep;

@@ -213,6 +213,18 @@ fn sessions_cap_and_source_conflicts_are_checked() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("x: agent: remove it"), "{e}");
+    // Neither source.
+    let f = ScenarioFile::parse(
+        r#"{"policies": ["none"], "fetch": {"dist": "constant", "value": 1}, "target": {"latency": {"dist": "constant", "value": 1}}}"#,
+        "y",
+    )
+    .unwrap();
+    let e = Scenario::build(f, "y", None).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "y: site: missing: give a `site` and an `agent`, or `trajectories` naming a trace\n\
+         y: agent: missing: give a `site` and an `agent`, or `trajectories` naming a trace"
+    );
 }
 
 #[test]
@@ -268,4 +280,41 @@ fn cli_replays_a_trace_and_rejects_malformed_ones_with_exit_2() {
             .code(2)
             .stderr(predicate::str::contains(want));
     }
+}
+
+#[test]
+fn the_example_replay_scenario_runs_and_speccache_beats_none() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/replay-example.json");
+    let scenario = Scenario::load(&path).unwrap();
+    assert_eq!(scenario.file.sessions, 2);
+    let report = Report::new(&scenario, &runner::run(&scenario));
+    let row = |name: &str| report.policies.iter().find(|r| r.policy == name).unwrap();
+    assert!(
+        row("speccache").speedup > 1.0,
+        "{}",
+        row("speccache").speedup
+    );
+    assert!(row("oracle").speedup >= row("speccache").speedup);
+    assert_eq!(
+        row("none").values_drawn,
+        10 * 5,
+        "q2: 1 fetch + 2 visits x 2 stages"
+    );
+}
+
+#[test]
+fn a_replay_is_deterministic_across_thread_counts() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/example.jsonl");
+    let run = |threads: &str| {
+        Command::cargo_bin("specsim")
+            .unwrap()
+            .args(["run", "--json", "--threads", threads])
+            .arg(&example)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let one = run("1");
+    assert!(!one.is_empty());
+    assert_eq!(one, run("2"));
 }

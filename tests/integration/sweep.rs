@@ -1,0 +1,282 @@
+//! `specsim sweep` and `specsim merge`: determinism, shards, resume, bad input.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::{json, Value};
+
+fn specsim() -> Command {
+    Command::cargo_bin("specsim").unwrap()
+}
+
+/// A small, fast scenario with a 3 x 3 x 2 sweep (18 cells).
+fn scenario(extra_capacity: bool) -> Value {
+    let mut caps = vec![json!(2), json!(5), json!(10)];
+    if extra_capacity {
+        caps.insert(1, json!(3));
+    }
+    json!({
+        "name": "sweep test",
+        "replications": 3,
+        "sessions": 8,
+        "site": {"generator": "hierarchical", "pages": 400,
+                 "out_degree": {"dist": "lognormal", "median": 12, "sigma": 0.5}},
+        "fetch": {"dist": "lognormal", "median": 3.0, "sigma": 0.5},
+        "agent": {"rounds": {"dist": "uniform", "low": 2, "high": 9}, "back_prob": 0.2},
+        "target": {"latency": {"dist": "lognormal", "median": 4.0, "sigma": 0.4}},
+        "drafts": [{"latency": {"latency": {"dist": "constant", "value": 0.8}},
+                    "accuracy": {"top1": 0.6}}],
+        "policies": ["none", "random", "speccache"],
+        "sweep": {"grid": [
+            {"path": "cache.capacity", "values": caps},
+            {"path": "width", "values": [1, 3, 5]},
+            {"path": "drafts[0].accuracy.top1", "values": [0.3, 0.9]}
+        ]}
+    })
+}
+
+fn write_scenario(dir: &Path, v: &Value) -> std::path::PathBuf {
+    let p = dir.join("sweep.json");
+    std::fs::write(&p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+    p
+}
+
+fn read(dir: &Path) -> (String, String, String) {
+    let r = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    (r("results.csv"), r("results.jsonl"), r("manifest.json"))
+}
+
+fn sweep(scn: &Path, out: &Path, extra: &[&str]) {
+    specsim()
+        .arg("sweep")
+        .arg(scn)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn threads_one_and_two_give_identical_files() {
+    let t = tempfile::tempdir().unwrap();
+    let scn = write_scenario(t.path(), &scenario(false));
+    sweep(&scn, &t.path().join("a"), &["--threads", "1"]);
+    sweep(&scn, &t.path().join("b"), &["--threads", "2"]);
+    let a = read(&t.path().join("a"));
+    assert_eq!(a, read(&t.path().join("b")));
+    assert_eq!(a.1.lines().count(), 18 * 3, "one row per cell and policy");
+    assert!(a
+        .0
+        .starts_with("cell,cache.capacity,width,drafts[0].accuracy.top1,policy,"));
+}
+
+#[test]
+fn merged_shards_equal_the_single_run() {
+    let t = tempfile::tempdir().unwrap();
+    let scn = write_scenario(t.path(), &scenario(false));
+    sweep(&scn, &t.path().join("all"), &[]);
+    for i in 1..=3 {
+        sweep(
+            &scn,
+            &t.path().join(format!("s{i}")),
+            &["--shard", &format!("{i}/3")],
+        );
+    }
+    // Slurm variables pick the shard when no flag is given.
+    let s2 = t.path().join("slurm2");
+    specsim()
+        .args(["sweep", "--quiet", "--out"])
+        .arg(&s2)
+        .arg(&scn)
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "3")
+        .assert()
+        .success();
+    assert_eq!(read(&s2), read(&t.path().join("s2")));
+    specsim()
+        .arg("merge")
+        .args(["s1", "s2", "s3"].map(|s| t.path().join(s)))
+        .arg("--out")
+        .arg(t.path().join("merged"))
+        .assert()
+        .success();
+    assert_eq!(read(&t.path().join("all")), read(&t.path().join("merged")));
+    // A missing shard is reported and the merge fails.
+    specsim()
+        .arg("merge")
+        .args(["s1", "s3"].map(|s| t.path().join(s)))
+        .arg("--out")
+        .arg(t.path().join("partial"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("6 cells missing from every shard"));
+}
+
+#[test]
+fn stopped_then_resumed_equals_uninterrupted() {
+    let t = tempfile::tempdir().unwrap();
+    let scn = write_scenario(t.path(), &scenario(false));
+    sweep(&scn, &t.path().join("full"), &[]);
+    let part = t.path().join("part");
+    sweep(&scn, &part, &["--max-cells", "5"]);
+    let m: Value = serde_json::from_str(&read(&part).2).unwrap();
+    assert_eq!(m["cells_done"], 5);
+    assert_eq!(m["complete"], false);
+    specsim()
+        .arg("sweep")
+        .arg(&scn)
+        .arg("--out")
+        .arg(&part)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pass --resume"));
+    sweep(&scn, &part, &["--resume"]);
+    assert_eq!(read(&t.path().join("full")), read(&part));
+}
+
+#[test]
+fn killed_then_resumed_equals_uninterrupted() {
+    let t = tempfile::tempdir().unwrap();
+    let mut v = scenario(false);
+    v["sessions"] = 60.into();
+    v["replications"] = 6.into();
+    let scn = write_scenario(t.path(), &v);
+    let full = t.path().join("full");
+    sweep(&scn, &full, &["--threads", "1"]);
+    let killed = t.path().join("killed");
+    let bin = assert_cmd::cargo::cargo_bin("specsim");
+    let mut child = std::process::Command::new(bin)
+        .arg("sweep")
+        .arg(&scn)
+        .arg("--out")
+        .arg(&killed)
+        .args(["--quiet", "--threads", "1"])
+        .spawn()
+        .unwrap();
+    // Kill as soon as the first batch is on disk (or whenever it ends, on a fast machine).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let done = std::fs::read_to_string(killed.join("manifest.json"))
+            .ok()
+            .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+            .and_then(|m| m["cells_done"].as_u64())
+            .unwrap_or(0);
+        if done > 0 || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // Whatever moment the kill hit, the files on disk are complete and parse.
+    let (csv, jsonl, man) = read(&killed);
+    let m: Value = serde_json::from_str(&man).unwrap();
+    assert_eq!(
+        jsonl.lines().count(),
+        3 * m["cells_done"].as_u64().unwrap() as usize
+    );
+    assert_eq!(csv.lines().count(), 1 + jsonl.lines().count());
+    for line in jsonl.lines() {
+        serde_json::from_str::<Value>(line).unwrap();
+    }
+    sweep(&scn, &killed, &["--resume"]);
+    assert_eq!(read(&full), read(&killed));
+}
+
+#[test]
+fn adding_an_axis_value_leaves_other_rows_unchanged() {
+    let t = tempfile::tempdir().unwrap();
+    let a = write_scenario(t.path(), &scenario(false));
+    sweep(&a, &t.path().join("a"), &[]);
+    let dir_b = t.path().join("more");
+    std::fs::create_dir(&dir_b).unwrap();
+    let b = write_scenario(&dir_b, &scenario(true));
+    sweep(&b, &t.path().join("b"), &[]);
+    let rows_a = read(&t.path().join("a")).1;
+    let rows_b = read(&t.path().join("b")).1;
+    assert_eq!(rows_b.lines().count(), 24 * 3);
+    for line in rows_a.lines() {
+        assert!(rows_b.lines().any(|l| l == line), "row changed: {line}");
+    }
+}
+
+fn rejects(v: &Value, expected: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let scn = write_scenario(t.path(), v);
+    specsim()
+        .arg("sweep")
+        .arg(&scn)
+        .arg("--out")
+        .arg(t.path().join("o"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(expected));
+}
+
+#[test]
+fn bad_axes_are_rejected_by_name() {
+    let mut v = scenario(false);
+    v["sweep"]["grid"][0]["path"] = "cache.capacty".into();
+    rejects(
+        &v,
+        "sweep.grid[0].values[0]: value 2 for `cache.capacty` is invalid: cache.capacty: unknown field `capacty`",
+    );
+    let mut v = scenario(false);
+    v["sweep"]["grid"][1]["path"] = "drafts[4].name".into();
+    rejects(
+        &v,
+        "sweep.grid[1].values[0]: field path `drafts[4].name` does not exist: index 4 of a list of 1",
+    );
+    let mut v = scenario(false);
+    v["sweep"]["grid"][1]["values"] = json!([]);
+    rejects(&v, "sweep.grid[1].values: axis `width` has no values");
+    let mut v = scenario(false);
+    v["sweep"]["grid"][1]["values"] = json!([3, "wide"]);
+    rejects(
+        &v,
+        "sweep.grid[1].values[1]: value \"wide\" for `width` is invalid: width: invalid type: string \"wide\", expected u32",
+    );
+    let mut v = scenario(false);
+    v["sweep"]["grid"][2]["values"] = json!([0.5, 1.5]);
+    rejects(
+        &v,
+        "value 1.5 for `drafts[0].accuracy.top1` is invalid: drafts[0].accuracy.top1: must be a probability in [0, 1], got 1.5",
+    );
+    let mut v = scenario(false);
+    v.as_object_mut().unwrap().remove("sweep");
+    rejects(&v, "sweep: is missing");
+}
+
+#[test]
+fn bad_shard_and_mismatched_merge_are_rejected() {
+    let t = tempfile::tempdir().unwrap();
+    let scn = write_scenario(t.path(), &scenario(false));
+    specsim()
+        .arg("sweep")
+        .arg(&scn)
+        .args(["--out", "x", "--shard", "4/3"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid shard `4/3`"));
+    sweep(&scn, &t.path().join("a"), &["--shard", "1/2"]);
+    let other = t.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let mut v = scenario(false);
+    v["seed"] = 99.into();
+    let scn2 = write_scenario(&other, &v);
+    sweep(&scn2, &t.path().join("b"), &["--shard", "2/2"]);
+    specsim()
+        .arg("merge")
+        .arg(t.path().join("a"))
+        .arg(t.path().join("b"))
+        .arg("--out")
+        .arg(t.path().join("m"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "is a shard of a different scenario",
+        ));
+}
