@@ -12,7 +12,8 @@
 //! - [`chat`]: the Chat Completions client (API keys never leave it).
 //! - [`prompt`]: what the target and drafts are asked, and how their replies are read.
 //! - [`agent`]: the agent loop with speculative prefetching, writing the trace.
-//! - [`site_server`], [`llm_server`]: local stand-ins for a website and an LLM API.
+//! - [`site_server`], [`llm_server`]: local stand-ins for a website and an LLM API, on
+//!   [`server`] (axum on a tokio runtime).
 //! - [`validate`]: replays a live trace in the simulator and reports the error.
 
 pub mod agent;
@@ -22,6 +23,7 @@ pub mod html;
 pub mod llm_server;
 pub mod prompt;
 pub mod retry;
+pub mod server;
 pub mod site_server;
 pub mod validate;
 pub mod web;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::{CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
-use crate::live::agent::LiveRun;
+use crate::live::agent::{run_all, workers};
 use crate::live::config::LiveConfig;
 use crate::live::retry::Stop;
 use crate::live::LiveError;
@@ -36,6 +36,9 @@ pub struct LiveArgs {
     /// Override the seed.
     #[arg(long)]
     seed: Option<u64>,
+    /// Override how many sessions run at the same time.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    parallel: Option<u32>,
     /// No per-session progress lines (warnings and the summary still go to stderr).
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -78,24 +81,31 @@ pub fn run(a: LiveArgs) -> Result<(), CliError> {
     if let Some(s) = a.seed {
         cfg.seed = s;
     }
+    if let Some(n) = a.parallel {
+        cfg.parallel = n;
+    }
     let setup = cfg.build(&source).map_err(bad)?;
     let stop = Stop::new();
-    let mut run = LiveRun::new(setup, stop.clone()).map_err(bad)?;
-    run.progress = !a.quiet;
+    let mut workers = workers(&setup, &stop).map_err(bad)?;
+    for w in &mut workers {
+        w.progress = !a.quiet;
+    }
     let file = std::fs::File::create(&a.trace).map_err(|e| CliError {
         code: EXIT_FAILURE,
         message: format!("{}: cannot create the trace: {e}", a.trace.display()),
     })?;
-    let mut writer =
-        TraceWriter::new(std::io::BufWriter::new(file), run.header()).map_err(|e| CliError {
-            code: EXIT_FAILURE,
-            message: format!("{}: cannot write the trace: {e}", a.trace.display()),
+    let writer =
+        TraceWriter::new(std::io::BufWriter::new(file), workers[0].header()).map_err(|e| {
+            CliError {
+                code: EXIT_FAILURE,
+                message: format!("{}: cannot write the trace: {e}", a.trace.display()),
+            }
         })?;
     let on_signal = stop.clone();
     if let Err(e) = ctrlc::set_handler(move || on_signal.raise()) {
         eprintln!("warning: Ctrl-C will not save the trace: {e}");
     }
-    let summary = run.run(&mut writer).map_err(|e| CliError {
+    let summary = run_all(&mut workers, writer).map_err(|e| CliError {
         code: EXIT_FAILURE,
         message: e.to_string(),
     })?;

@@ -8,7 +8,8 @@ use super::{load_scenario, CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
 use crate::dist::{Dist, DistSpec};
 use crate::draft::{AccuracySpec, Draft};
 use crate::live::llm_server::{self, LlmStandIn};
-use crate::live::site_server::{self, Running, SiteStandIn};
+use crate::live::server::Running;
+use crate::live::site_server::{self, SiteStandIn};
 use crate::problems::Problems;
 use crate::site::GraphFile;
 

@@ -23,8 +23,9 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::chat::{ChatClient, ChatError, Message};
@@ -266,6 +267,7 @@ impl LiveRun {
         m.insert("site".into(), f.site.clone().into());
         m.insert("seed".into(), f.seed.into());
         m.insert("max_rounds".into(), f.max_rounds.into());
+        m.insert("parallel".into(), f.parallel.into());
         m.insert(
             "cache_scope".into(),
             serde_json::to_value(f.cache.scope).unwrap_or_default(),
@@ -418,10 +420,19 @@ impl LiveRun {
         }
     }
 
-    /// Runs every session, writing the trace line by line.
-    pub fn run<W: Write>(&mut self, w: &mut TraceWriter<W>) -> Result<Summary, LiveError> {
+    /// Runs tasks taken from the shared counter `next` until none is left, writing the
+    /// shared trace line by line.
+    fn run_tasks<W: Write>(
+        &mut self,
+        next: &AtomicUsize,
+        w: &Mutex<TraceWriter<W>>,
+    ) -> Result<Summary, LiveError> {
         let tasks = self.setup.tasks.clone();
-        for (s, task) in tasks.iter().enumerate() {
+        loop {
+            let s = next.fetch_add(1, Ordering::SeqCst);
+            let Some(task) = tasks.get(s) else {
+                break;
+            };
             if self.stop.raised() {
                 self.summary.interrupted = true;
                 break;
@@ -459,8 +470,10 @@ impl LiveRun {
         Ok(self.summary.clone())
     }
 
-    fn write<W: Write>(w: &mut TraceWriter<W>, line: TraceLine) -> Result<(), LiveError> {
-        w.write(&line)
+    fn write<W: Write>(w: &Mutex<TraceWriter<W>>, line: TraceLine) -> Result<(), LiveError> {
+        w.lock()
+            .map_err(|_| LiveError::Run("the trace writer failed in another session".into()))?
+            .write(&line)
             .map_err(|e| LiveError::Run(format!("cannot write the trace: {e}")))
     }
 
@@ -468,7 +481,7 @@ impl LiveRun {
         &mut self,
         s: u32,
         task: &str,
-        w: &mut TraceWriter<W>,
+        w: &Mutex<TraceWriter<W>>,
     ) -> Result<SessionEnd, LiveError> {
         if self.setup.file.cache.scope == CacheScope::Session {
             self.cache.clear();
@@ -521,7 +534,7 @@ impl LiveRun {
         url: &str,
         page: &Arc<Page>,
         key: StreamKey,
-        w: &mut TraceWriter<W>,
+        w: &Mutex<TraceWriter<W>>,
     ) -> Result<Step, LiveError> {
         let f = &self.setup.file;
         let width = f.width as usize;
@@ -723,6 +736,58 @@ impl LiveRun {
         self.summary.iterations += 1;
         self.summary.iteration_s += line.iteration_s.unwrap_or(0.0);
     }
+}
+
+/// One worker per concurrent session (`parallel` in the configuration); each reads the API
+/// keys. Create them before the trace file, so a bad key leaves no empty trace behind.
+pub fn workers(setup: &LiveSetup, stop: &Stop) -> Result<Vec<LiveRun>, LiveError> {
+    (0..setup.file.parallel.max(1))
+        .map(|_| LiveRun::new(setup.clone(), stop.clone()))
+        .collect()
+}
+
+/// Runs every task on `workers` (sessions in parallel, each with its own cache), writing
+/// one trace whose sessions interleave line by line. Returns the summed summary.
+pub fn run_all<W: Write + Send>(
+    workers: &mut [LiveRun],
+    w: TraceWriter<W>,
+) -> Result<Summary, LiveError> {
+    let next = AtomicUsize::new(0);
+    let shared = Mutex::new(w);
+    let results: Vec<Result<Summary, LiveError>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = workers
+            .iter_mut()
+            .map(|wk| {
+                let (next, shared) = (&next, &shared);
+                sc.spawn(move || wk.run_tasks(next, shared))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(LiveError::Run("a session worker panicked".into())))
+            })
+            .collect()
+    });
+    let mut total = Summary::default();
+    for r in results {
+        let s = r?;
+        total.sessions += s.sessions;
+        total.failed += s.failed;
+        total.iterations += s.iterations;
+        total.visits += s.visits;
+        total.hits += s.hits;
+        total.partial_hits += s.partial_hits;
+        total.unparseable += s.unparseable;
+        total.draft_failures += s.draft_failures;
+        total.drafts_late += s.drafts_late;
+        total.fetch_failures += s.fetch_failures;
+        total.iteration_s += s.iteration_s;
+        total.interrupted |= s.interrupted;
+        total.errors.extend(s.errors);
+    }
+    Ok(total)
 }
 
 enum Step {

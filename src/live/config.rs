@@ -57,6 +57,9 @@ pub struct LiveConfig {
     /// Times the target is asked again when its reply names no valid button (default 1).
     #[serde(default = "default_unparseable")]
     pub unparseable_retries: u32,
+    /// Sessions run at the same time, each with its own cache (default 1).
+    #[serde(default = "default_parallel")]
+    pub parallel: u32,
     /// HTTP(S) proxy for every request, e.g. `http://user:pass@proxy:3128` (default none;
     /// proxy environment variables are not read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,6 +143,9 @@ fn default_rounds() -> u32 {
 }
 fn default_seed() -> u64 {
     42
+}
+fn default_parallel() -> u32 {
+    1
 }
 fn default_unparseable() -> u32 {
     1
@@ -384,6 +390,15 @@ impl LiveConfig {
                     crate::model::MAX_DRAFTS,
                     self.drafts.len()
                 ),
+            );
+        }
+        if self.parallel == 0 {
+            p.push("parallel", "must be at least 1, got 0");
+        }
+        if self.parallel > 1 && self.cache.scope == crate::scenario::CacheScope::Shared {
+            p.push(
+                "cache.scope",
+                "`shared` needs `parallel` 1 (sessions in parallel each keep their own cache)",
             );
         }
         if self.width == 0 {

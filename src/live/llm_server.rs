@@ -16,15 +16,19 @@
 //! thinking times. Unknown models get a 404 in the API's error format.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
 use rand::Rng;
 use serde_json::{json, Value};
-use tiny_http::{Request, Response};
 
-use super::site_server::{header, label, page_of_path, Running};
+use super::server::Running;
+use super::site_server::{label, page_of_path};
 use super::LiveError;
 use crate::draft::Draft;
 use crate::llm::Llm;
@@ -203,50 +207,33 @@ impl LlmStandIn {
         (lines.join("\n"), d, call.tokens.max(1))
     }
 
-    fn handle(&self, labels: &BTreeMap<String, PageId>, mut req: Request) {
-        let json_resp = |code: u16, v: Value| {
-            Response::from_string(v.to_string())
-                .with_status_code(code)
-                .with_header(header("Content-Type", "application/json"))
-        };
+    /// Answers one request: status, JSON body, and how long to wait before sending it.
+    pub fn answer(
+        &self,
+        labels: &BTreeMap<String, PageId>,
+        post: bool,
+        path: &str,
+        auth: Option<&str>,
+        body: &[u8],
+    ) -> (u16, Value, Duration) {
         let error = |code: u16, m: String| {
-            json_resp(
+            (
                 code,
                 json!({"error": {"message": m, "type": "invalid_request_error"}}),
+                Duration::ZERO,
             )
         };
         if let Some(k) = &self.require_key {
-            let want = format!("Bearer {k}");
-            let ok = req
-                .headers()
-                .iter()
-                .any(|h| h.field.equiv("Authorization") && h.value.as_str() == want);
-            if !ok {
-                let _ = req.respond(error(401, "missing or wrong API key".into()));
-                return;
+            if auth != Some(format!("Bearer {k}").as_str()) {
+                return error(401, "missing or wrong API key".into());
             }
         }
-        if req.method() != &tiny_http::Method::Post || !req.url().ends_with("/chat/completions") {
-            let m = format!("no route {} {}", req.method(), req.url());
-            let _ = req.respond(error(404, m));
-            return;
+        if !post || !path.ends_with("/chat/completions") {
+            return error(404, format!("no route {path} (POST .../chat/completions)"));
         }
-        let mut body = String::new();
-        if req
-            .as_reader()
-            .take(8 << 20)
-            .read_to_string(&mut body)
-            .is_err()
-        {
-            let _ = req.respond(error(400, "the body is not UTF-8".into()));
-            return;
-        }
-        let v: Value = match serde_json::from_str(&body) {
+        let v: Value = match serde_json::from_slice(body) {
             Ok(v) => v,
-            Err(e) => {
-                let _ = req.respond(error(400, format!("the body is not JSON: {e}")));
-                return;
-            }
+            Err(e) => return error(400, format!("the body is not JSON: {e}")),
         };
         let model = v.get("model").and_then(Value::as_str).unwrap_or("");
         let messages = v
@@ -255,44 +242,65 @@ impl LlmStandIn {
             .cloned()
             .unwrap_or_default();
         let Some(shown) = self.read_prompt(&messages, labels) else {
-            let _ = req.respond(error(
+            return error(
                 400,
                 "the prompt shows no page of this site (no `URL:` line naming /p/N)".into(),
-            ));
-            return;
+            );
         };
         let (text, delay, tokens) = if model == self.target_model {
             self.target_reply(&shown)
         } else if let (true, Some(d)) = (model == self.draft_model, &self.draft) {
             self.draft_reply(d, &shown)
         } else {
-            let m = format!("the model `{model}` does not exist");
-            let _ = req.respond(error(404, m));
-            return;
+            return error(404, format!("the model `{model}` does not exist"));
         };
-        std::thread::sleep(delay);
         let prompt_tokens = body.len() as u64 / 4;
-        let _ = req.respond(json_resp(
-            200,
-            json!({
-                "id": "chatcmpl-specsim",
-                "object": "chat.completion",
-                "created": 0,
-                "model": model,
-                "choices": [{"index": 0,
-                             "message": {"role": "assistant", "content": text},
-                             "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": tokens,
-                          "total_tokens": prompt_tokens + tokens}
-            }),
-        ));
+        let reply = json!({
+            "id": "chatcmpl-specsim",
+            "object": "chat.completion",
+            "created": 0,
+            "model": model,
+            "choices": [{"index": 0,
+                         "message": {"role": "assistant", "content": text},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": tokens,
+                      "total_tokens": prompt_tokens + tokens}
+        });
+        (200, reply, delay)
     }
+}
+
+type Shared = Arc<(LlmStandIn, BTreeMap<String, PageId>)>;
+
+async fn respond(
+    State(st): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let (code, v, delay) =
+        st.0.answer(&st.1, method == Method::POST, uri.path(), auth, &body);
+    tokio::time::sleep(delay).await;
+    let code = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
+    )
+        .into_response()
 }
 
 /// Starts serving `standin` on `bind`.
 pub fn serve(standin: LlmStandIn, bind: &str, workers: usize) -> Result<Running, LiveError> {
-    let labels = Arc::new(standin.labels());
-    Running::start(bind, workers, move |req| standin.handle(&labels, req))
+    let labels = standin.labels();
+    let router = Router::new()
+        .fallback(respond)
+        .with_state(Arc::new((standin, labels)));
+    Running::start(bind, workers, router)
 }
 
 #[cfg(test)]

@@ -7,13 +7,15 @@
 //! and in every run with the same seed (the common random numbers of the simulator). A page
 //! with a size in bytes is padded to that size with an HTML comment.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tiny_http::{Header, Request, Response, Server};
+use axum::extract::State;
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
 
+use super::server::Running;
 use super::LiveError;
 use crate::dist::Dist;
 use crate::rng::{Purpose, StreamKey};
@@ -33,7 +35,7 @@ pub fn label(site: &Site, page: PageId) -> String {
 }
 
 /// The URL path of a page.
-pub fn path(page: PageId) -> String {
+pub fn page_path(page: PageId) -> String {
     format!("/p/{page}")
 }
 
@@ -77,7 +79,7 @@ pub fn render(site: &Site, page: PageId) -> String {
     for &v in site.links(page) {
         s.push_str(&format!(
             "<li><a href=\"{}\">{}</a></li>\n",
-            path(v),
+            page_path(v),
             escape(&label(site, v))
         ));
     }
@@ -112,93 +114,34 @@ impl SiteStandIn {
         let mut rng = StreamKey::root(self.seed).rng(u64::from(page), 0, Purpose::Fetch);
         Duration::from_secs_f64(d.sample(&mut rng).min(3600.0))
     }
-
-    fn handle(&self, req: Request) {
-        let html = |code: u16, body: String| {
-            Response::from_string(body)
-                .with_status_code(code)
-                .with_header(header("Content-Type", "text/html; charset=utf-8"))
-        };
-        let url = req.url().to_string();
-        let resp = match page_of_path(&self.site, &url) {
-            Some(p) if url.split(['?', '#']).next() == Some("/") => Response::from_string("")
-                .with_status_code(302)
-                .with_header(header("Location", &path(p)))
-                .with_header(header("Content-Type", "text/html; charset=utf-8")),
-            Some(p) => {
-                std::thread::sleep(self.delay(p));
-                html(200, render(&self.site, p))
-            }
-            None => html(404, format!("<h1>no page at {}</h1>", escape(&url))),
-        };
-        let _ = req.respond(resp);
-    }
 }
 
-pub(crate) fn header(k: &str, v: &str) -> Header {
-    Header::from_bytes(k.as_bytes(), v.as_bytes()).expect("ASCII header")
-}
-
-/// A running HTTP server with worker threads.
-pub struct Running {
-    server: Arc<Server>,
-    workers: Vec<JoinHandle<()>>,
-}
-
-impl Running {
-    /// Binds `bind` (`127.0.0.1:0` picks a free port) and serves requests with `workers`
-    /// threads, each handled by `handle`.
-    pub fn start<F>(bind: &str, workers: usize, handle: F) -> Result<Running, LiveError>
-    where
-        F: Fn(Request) + Send + Sync + 'static,
-    {
-        let server = Server::http(bind)
-            .map_err(|e| LiveError::Run(format!("cannot listen on {bind}: {e}")))?;
-        let server = Arc::new(server);
-        let handle = Arc::new(handle);
-        let workers = (0..workers.max(1))
-            .map(|_| {
-                let server = Arc::clone(&server);
-                let handle = Arc::clone(&handle);
-                std::thread::spawn(move || {
-                    while let Ok(req) = server.recv() {
-                        handle(req);
-                    }
-                })
-            })
-            .collect();
-        Ok(Running { server, workers })
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.server
-            .server_addr()
-            .to_ip()
-            .expect("an IP listener has an IP address")
-    }
-
-    /// Serves until the process ends.
-    pub fn wait(self) {
-        for w in self.workers {
-            let _ = w.join();
+async fn respond(State(st): State<Arc<SiteStandIn>>, uri: Uri) -> Response {
+    let html = [(header::CONTENT_TYPE, "text/html; charset=utf-8")];
+    let path = uri.path();
+    match page_of_path(&st.site, path) {
+        Some(p) if path == "/" => {
+            (StatusCode::FOUND, [(header::LOCATION, page_path(p))]).into_response()
         }
-    }
-
-    /// Stops the workers.
-    pub fn stop(self) {
-        for _ in &self.workers {
-            self.server.unblock();
+        Some(p) => {
+            tokio::time::sleep(st.delay(p)).await;
+            (html, render(&st.site, p)).into_response()
         }
-        for w in self.workers {
-            let _ = w.join();
-        }
+        None => (
+            StatusCode::NOT_FOUND,
+            html,
+            format!("<h1>no page at {}</h1>", escape(path)),
+        )
+            .into_response(),
     }
 }
 
 /// Starts serving `standin` on `bind`.
 pub fn serve(standin: SiteStandIn, bind: &str, workers: usize) -> Result<Running, LiveError> {
-    Running::start(bind, workers, move |req| standin.handle(req))
+    let router = Router::new()
+        .fallback(respond)
+        .with_state(Arc::new(standin));
+    Running::start(bind, workers, router)
 }
 
 #[cfg(test)]

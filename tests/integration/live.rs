@@ -96,13 +96,17 @@ fn loopback_runs_are_predicted_within_five_percent() {
     let llm = spawn_server(&["serve-llm", fixture("standin.json").to_str().unwrap()]);
     let dir = tempfile::tempdir().unwrap();
     let llm_v1 = format!("{}v1", llm.url);
-    let runs: Vec<(&str, PathBuf)> = ["none", "random", "speccache"]
+    // The fourth run is speccache again with 3 sessions at a time (interleaved trace).
+    let runs: Vec<(&str, PathBuf)> = ["none", "random", "speccache", "speccache"]
         .iter()
-        .map(|p| (*p, dir.path().join(format!("{p}.jsonl"))))
+        .enumerate()
+        .map(|(i, p)| (*p, dir.path().join(format!("{i}-{p}.jsonl"))))
         .collect();
     let children: Vec<Child> = runs
         .iter()
-        .map(|(p, t)| {
+        .enumerate()
+        .map(|(i, (p, t))| {
+            let parallel = if i == 3 { "3" } else { "1" };
             live_cmd(
                 &fixture("live.json"),
                 t,
@@ -111,6 +115,8 @@ fn loopback_runs_are_predicted_within_five_percent() {
                     p,
                     "--sessions",
                     "6",
+                    "--parallel",
+                    parallel,
                     "--site",
                     &site.url,
                     "--llm",
@@ -143,6 +149,19 @@ fn loopback_runs_are_predicted_within_five_percent() {
             .collect()
     };
     assert_eq!(pages(&none), pages(&spec));
+    let parallel = read_trace(&runs[3].1).unwrap();
+    assert_eq!(parallel.sessions.len(), 6);
+    let mut by_id = parallel.sessions.clone();
+    by_id.sort_by_key(|s| s.session.session[1..].parse::<u32>().unwrap());
+    let sorted = Trace {
+        sessions: by_id,
+        ..parallel.clone()
+    };
+    assert_eq!(
+        pages(&sorted),
+        pages(&spec),
+        "parallel sessions walk the same paths"
+    );
     assert!(pages(&spec).len() >= 20, "enough iterations to compare");
     for (policy, trace) in &runs[1..] {
         let v = validate_json(trace, &runs[0].1);
@@ -150,7 +169,8 @@ fn loopback_runs_are_predicted_within_five_percent() {
         let speedup = rel_error(&v, "speedup over none");
         let counterfactual = rel_error(&v, "speedup over none (counterfactual)");
         eprintln!(
-            "{policy}: mean iteration latency {:+.2} %, speedup {:+.2} %, counterfactual speedup {:+.2} %",
+            "{}: mean iteration latency {:+.2} %, speedup {:+.2} %, counterfactual speedup {:+.2} %",
+            trace.file_name().unwrap().to_string_lossy(),
             mean * 100.0,
             speedup * 100.0,
             counterfactual * 100.0
