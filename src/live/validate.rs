@@ -4,11 +4,16 @@
 //! The trace's sessions, pages, links and every recorded latency (target, draft, fetch of
 //! each visited page, predictions) become the simulator's workload ([`crate::replay`]); the
 //! header gives the policy, width, cache capacity, scope, eviction and seed (the seed keys
-//! the `random` policy's picks, which the live run drew from the same streams). Live
-//! sessions ran one after another, so they arrive in the simulator at their recorded start
-//! offsets. Speedup: live, the baseline trace's mean iteration latency over this trace's;
-//! simulated, the same workload under `none` over the trace's policy (a paired
-//! counterfactual).
+//! the `random` policy's picks, which the live run drew from the same streams). Sessions
+//! arrive in the simulator at their recorded start offsets (`started_at`), so sessions that
+//! ran in parallel overlap there too.
+//!
+//! Speedup over `none`, live: the baseline trace's mean iteration latency over this trace's.
+//! Simulated, two ways: `speedup over none` replays the baseline trace under `none` and this
+//! trace under its policy (each run with its own recorded latencies); `speedup over none
+//! (counterfactual)` runs this trace's workload under `none` too, so it predicts the baseline
+//! from the policy run alone and its error includes the run-to-run variation of the live
+//! environment between the two runs.
 
 use std::path::Path;
 use std::sync::Arc;
