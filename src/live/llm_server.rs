@@ -349,6 +349,29 @@ mod tests {
     }
 
     #[test]
+    fn requests_are_checked_like_an_api_would() {
+        let mut st = standin(1.0);
+        st.require_key = Some("k1".into());
+        let labels = st.labels();
+        let body = json!({"model": "t", "messages": prompt(0, 0, &[1, 2, 3])}).to_string();
+        let path = "/v1/chat/completions";
+        let (code, v, _) = st.answer(&labels, true, path, Some("Bearer k2"), body.as_bytes());
+        assert_eq!(code, 401, "{v}");
+        let (code, _, _) = st.answer(&labels, false, path, Some("Bearer k1"), body.as_bytes());
+        assert_eq!(code, 404);
+        let other = body.replace("\"model\":\"t\"", "\"model\":\"gpt-x\"");
+        let (code, v, _) = st.answer(&labels, true, path, Some("Bearer k1"), other.as_bytes());
+        assert_eq!(code, 404);
+        assert_eq!(v["error"]["message"], "the model `gpt-x` does not exist");
+        let (code, v, _) = st.answer(&labels, true, path, Some("Bearer k1"), b"{nope");
+        assert_eq!(code, 400, "{v}");
+        let (code, v, _) = st.answer(&labels, true, path, Some("Bearer k1"), body.as_bytes());
+        assert_eq!(code, 200);
+        let text = v["choices"][0]["message"]["content"].as_str().unwrap();
+        assert!(text.starts_with("CLICK ["), "{text}");
+    }
+
+    #[test]
     fn target_follows_its_hidden_path_then_answers() {
         let st = standin(1.0);
         let labels = st.labels();
