@@ -301,6 +301,16 @@ fn endpoint(spec: &EndpointSpec, path: &str, p: &mut Problems) -> Option<Endpoin
             );
         }
     }
+    if spec
+        .extra
+        .get("stream")
+        .is_some_and(|v| v != &serde_json::Value::Bool(false))
+    {
+        p.push(
+            join(&join(path, "extra"), "stream"),
+            "streaming responses are not supported; remove it (latency is measured to the full reply)",
+        );
+    }
     if spec.max_tokens == Some(0) {
         p.push(join(path, "max_tokens"), "must be at least 1, got 0");
     }
@@ -468,7 +478,8 @@ mod tests {
     fn every_problem_is_named() {
         let c = LiveConfig::parse(
             r#"{"site": "ftp://x", "policy": "oracle", "width": 0,
-                "target": {"base_url": "nope", "model": "", "timeout_s": 0}}"#,
+                "target": {"base_url": "nope", "model": "", "timeout_s": 0,
+                           "extra": {"stream": true}}}"#,
             "live.json",
         )
         .unwrap();
@@ -480,6 +491,7 @@ mod tests {
             "live.json: target.base_url: is not a URL",
             "live.json: target.model: must name a model",
             "live.json: target.timeout_s: must be a finite number > 0, got 0",
+            "live.json: target.extra.stream: streaming responses are not supported",
         ];
         for w in want {
             assert!(e.contains(w), "missing {w:?} in:\n{e}");
