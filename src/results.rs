@@ -49,10 +49,22 @@ pub struct Manifest {
     pub cell_ids: Vec<String>,
 }
 
+/// The rows of one finished cell, with their JSON Lines and CSV text rendered once (the
+/// files are rewritten after every batch, so rendering every row each time would make a
+/// long sweep quadratic in CPU as well as in bytes).
+#[derive(Clone, Debug, PartialEq)]
+struct CellRows {
+    values: Vec<Value>,
+    jsonl: String,
+    csv: String,
+}
+
 /// The rows of finished cells, by cell index.
 #[derive(Clone, Debug, Default)]
 pub struct Results {
-    rows: BTreeMap<usize, Vec<Value>>,
+    axes: Vec<String>,
+    metrics: Vec<String>,
+    rows: BTreeMap<usize, CellRows>,
 }
 
 /// A results directory that cannot be used.
@@ -92,7 +104,24 @@ fn csv_field(v: &Value) -> String {
     }
 }
 
+/// The metric columns: every field of a policy row, in order.
+fn metric_names() -> Vec<String> {
+    match serde_json::to_value(PolicyRow::default()) {
+        Ok(Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
 impl Results {
+    /// No cells yet, for a sweep with these axis columns.
+    pub fn new(axes: &[String]) -> Self {
+        Results {
+            axes: axes.to_vec(),
+            metrics: metric_names(),
+            rows: BTreeMap::new(),
+        }
+    }
+
     /// Number of finished cells.
     pub fn len(&self) -> usize {
         self.rows.len()
@@ -110,50 +139,64 @@ impl Results {
 
     /// Records a finished cell's rows.
     pub fn insert(&mut self, index: usize, rows: Vec<Value>) {
-        self.rows.insert(index, rows);
+        let mut jsonl = String::new();
+        for r in &rows {
+            jsonl.push_str(&r.to_string());
+            jsonl.push('\n');
+        }
+        let csv = self.csv_rows(&rows).unwrap_or_default();
+        self.rows.insert(
+            index,
+            CellRows {
+                values: rows,
+                jsonl,
+                csv,
+            },
+        );
     }
 
     /// Every row in cell order.
     pub fn rows(&self) -> impl Iterator<Item = &Value> {
-        self.rows.values().flatten()
+        self.rows.values().flat_map(|c| c.values.iter())
     }
 
     /// The JSON Lines text.
     pub fn to_jsonl(&self) -> String {
-        let mut s = String::new();
-        for r in self.rows() {
-            s.push_str(&r.to_string());
-            s.push('\n');
-        }
-        s
+        self.rows.values().map(|c| c.jsonl.as_str()).collect()
     }
 
-    /// The CSV text: `cell`, the axes, then the metric columns.
-    pub fn to_csv(&self, axes: &[String]) -> Result<String, csv::Error> {
-        let metric_names: Vec<String> = match serde_json::to_value(PolicyRow::default()) {
-            Ok(Value::Object(m)) => m.keys().cloned().collect(),
-            _ => Vec::new(),
-        };
+    fn csv_rows(&self, rows: &[Value]) -> Result<String, csv::Error> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let mut header = vec!["cell".to_string()];
-        header.extend(axes.iter().cloned());
-        header.extend(metric_names.iter().cloned());
-        w.write_record(&header)?;
-        for r in self.rows() {
+        for r in rows {
             let mut rec = vec![csv_field(&r["cell"])];
-            rec.extend(axes.iter().map(|a| csv_field(&r["axes"][a])));
-            rec.extend(metric_names.iter().map(|k| csv_field(&r[k])));
+            rec.extend(self.axes.iter().map(|a| csv_field(&r["axes"][a])));
+            rec.extend(self.metrics.iter().map(|k| csv_field(&r[k])));
             w.write_record(&rec)?;
         }
         let bytes = w.into_inner().map_err(|e| e.into_error())?;
         Ok(String::from_utf8(bytes).expect("csv of utf-8 is utf-8"))
     }
 
+    /// The CSV text: `cell`, the axes, then the metric columns.
+    pub fn to_csv(&self) -> Result<String, csv::Error> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["cell".to_string()];
+        header.extend(self.axes.iter().cloned());
+        header.extend(self.metrics.iter().cloned());
+        w.write_record(&header)?;
+        let bytes = w.into_inner().map_err(|e| e.into_error())?;
+        let mut s = String::from_utf8(bytes).expect("csv of utf-8 is utf-8");
+        for c in self.rows.values() {
+            s.push_str(&c.csv);
+        }
+        Ok(s)
+    }
+
     /// Writes the three files atomically.
     pub fn write(&self, dir: &Path, manifest: &Manifest) -> Result<(), ResultsError> {
         std::fs::create_dir_all(dir).map_err(|e| err(dir, format!("cannot create: {e}")))?;
         let csv = self
-            .to_csv(&manifest.axes)
+            .to_csv()
             .map_err(|e| err(&dir.join(RESULTS_CSV), e.to_string()))?;
         let mut man = serde_json::to_string_pretty(manifest).expect("manifest serialises");
         man.push('\n');
@@ -184,7 +227,7 @@ impl Results {
         let rp = dir.join(RESULTS_JSONL);
         let text =
             std::fs::read_to_string(&rp).map_err(|e| err(&rp, format!("cannot read: {e}")))?;
-        let mut results = Results::default();
+        let mut results = Results::new(&manifest.axes);
         let mut seen_ids = Vec::new();
         let mut current: Option<(usize, Vec<Value>)> = None;
         for (n, line) in text.lines().enumerate() {
@@ -259,7 +302,7 @@ pub struct Merged {
 /// Joins shard outputs; refuses different scenarios or tool versions, and conflicting rows.
 pub fn merge(dirs: &[PathBuf]) -> Result<Merged, ResultsError> {
     let mut first: Option<(PathBuf, Manifest)> = None;
-    let mut all = Results::default();
+    let mut all: Option<Results> = None;
     let mut duplicated = Vec::new();
     for d in dirs {
         let (m, r, _) = Results::read(d)?;
@@ -283,9 +326,10 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, ResultsError> {
         } else {
             first = Some((d.clone(), m.clone()));
         }
+        let all = all.get_or_insert_with(|| Results::new(&m.axes));
         for (i, rows) in r.rows {
             match all.rows.get(&i) {
-                Some(existing) if *existing != rows => {
+                Some(existing) if existing.values != rows.values => {
                     return Err(err(
                         d,
                         format!(
@@ -301,7 +345,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, ResultsError> {
             }
         }
     }
-    let Some((_, f)) = first else {
+    let (Some((_, f)), Some(all)) = (first, all) else {
         return Err(ResultsError {
             path: "merge".into(),
             message: "no result directories given".into(),

@@ -155,7 +155,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
     let sweep = Sweep::load(&a.scenario)?;
     let shard = pick_shard(&a)?;
     let name = sweep.name.clone();
-    let mut results = Results::default();
+    let mut results = Results::new(&sweep.axes);
     if a.out.join(MANIFEST).exists() {
         if !a.resume {
             return Err(bad(format!(
@@ -209,7 +209,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
     let threads = a
         .threads
         .map_or_else(rayon::current_num_threads, |t| t as usize);
-    let batch = (threads * 4).max(todo.len() / 50 + 1).min(256);
+    let batch = (threads * 4).max(todo.len() / 20 + 1).min(256);
     for chunk in todo.chunks(batch) {
         let rows: Vec<Result<Vec<serde_json::Value>, CliError>> = with_threads(a.threads, || {
             chunk.par_iter().map(|c| run_cell(&sweep, c)).collect()
