@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::scenario::{Scenario, ScenarioError};
 
 mod fit;
+mod import;
 mod reproduce;
 mod run;
 mod study;
@@ -39,9 +40,14 @@ struct Cli {
 enum Command {
     /// Run a scenario and print one row per policy.
     #[command(
-        after_help = "Examples:\n  specsim run\n  specsim run scenarios/default.json --json\n  specsim run my.json --seed 7 --out report.json"
+        after_help = "Examples:\n  specsim run\n  specsim run scenarios/default.json --json\n  specsim run my.json --seed 7 --out report.json\n  specsim run traces/example.jsonl      # replay a recorded trace (docs/trace.md)"
     )]
     Run(run::RunArgs),
+    /// Import recorded navigation paths (Wikispeedia, wiki_speedrun) as traces.
+    #[command(
+        after_help = "Examples:\n  specsim import wikispeedia ../shared/data/wikispeedia --out /tmp/wsp.jsonl --summary wsp-summary.json\n  specsim import wiki-speedrun ../shared/data/wiki_speedrun/benchmark_results.jsonl --out /tmp/sr.jsonl --out-degree 81\n  specsim run /tmp/wsp.jsonl\n\nFormats and what is recorded: docs/import.md; the trace format: docs/trace.md."
+    )]
+    Import(import::ImportArgs),
     /// Run every cell of a scenario's sweep, in parallel, sharded and resumable.
     #[command(
         after_help = "Examples:\n  specsim sweep scenarios/paper-grid.json --out results/grid\n  specsim sweep grid.json --out results/grid --resume\n  specsim sweep grid.json --out results/s2 --shard 2/8\n  SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=8 specsim sweep grid.json --out results/s3"
@@ -115,6 +121,7 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(a) => run::run(a),
+        Command::Import(a) => import::run(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Merge(a) => sweep::merge_cmd(a),
         Command::Reproduce(a) => reproduce::reproduce(a),

@@ -13,6 +13,8 @@
 //! - [`scenario`], [`problems`]: scenario files and their validation.
 //! - [`runner`]: replications in parallel; [`output`]: atomic file writes.
 //! - [`trace`]: the JSON Lines trace format of recorded runs.
+//! - [`replay`]: a trace turned into a site and trajectories to replay.
+//! - [`navigation`]: importers of recorded navigation paths (Wikispeedia, wiki_speedrun).
 //! - [`fit`]: fitting distributions to measurements (MLE, KS, AIC, quantile fits, profiles).
 //! - [`sources`]: importers of public latency datasets (llmperf, thefastest.ai, HAR, HTTP Archive).
 //! - [`study`]: the latency-variability study (per model medians, p95, CV, max/min).
@@ -41,9 +43,11 @@ pub mod fit;
 pub mod llm;
 pub mod metrics;
 pub mod model;
+pub mod navigation;
 pub mod output;
 pub mod policy;
 pub mod problems;
+pub mod replay;
 pub mod report;
 pub mod reproduce;
 pub mod results;

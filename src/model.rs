@@ -351,12 +351,19 @@ impl<'m> Sim<'m> {
         let u = traj.page_before(i);
         let truth = traj.steps.get(i).map(|st| st.page);
         let mut picks = std::mem::take(&mut self.scratch);
-        match self.recorded(s, work).and_then(|r| r.drafts.get(d)) {
+        // A recorded call without predictions recorded its latency only: draw the list.
+        match self
+            .recorded(s, work)
+            .and_then(|r| r.drafts.get(d))
+            .filter(|r| !r.predictions.is_empty())
+        {
             Some(r) => {
+                self.metrics.replayed += 1;
                 picks.clear();
                 picks.extend(r.predictions.iter().take(self.model.width));
             }
             None => {
+                self.metrics.drawn += 1;
                 let mut rng = key.rng(i as u64, d as u64, Purpose::DraftPick);
                 self.model.drafts[d].predict(
                     self.model.site.links(u),
@@ -461,7 +468,7 @@ impl<'m> Sim<'m> {
     fn fetch_latency(&mut self, s: u32, page: PageId, step: u64, work: Workload<'_>) -> Nanos {
         let traj = &work.trajectories[s as usize];
         let recorded = match step {
-            0 => None,
+            0 => traj.root_fetch.filter(|_| page == traj.root),
             _ => traj
                 .steps
                 .get(step as usize - 1)

@@ -371,8 +371,21 @@ impl Report {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
+        // Trace replays: how much of each policy's run came from the trace.
+        let mut note = String::new();
+        if self.policies.iter().any(|r| r.values_replayed > 0) {
+            let parts: Vec<String> = self
+                .policies
+                .iter()
+                .map(|r| format!("{} {}/{}", r.policy, r.values_replayed, r.values_drawn))
+                .collect();
+            note = format!(
+                "values replayed from the trace / drawn from distributions: {}\n",
+                parts.join(", ")
+            );
+        }
         format!(
-            "{} (seed {}, {} replications x {} sessions; site {} pages, median out-degree {}; width {}, cache {})\n{t}\n",
+            "{} (seed {}, {} replications x {} sessions; site {} pages, median out-degree {}; width {}, cache {})\n{t}\n{note}",
             self.scenario,
             self.seed,
             self.replications,

@@ -38,9 +38,16 @@ pub fn workload(
 ) -> (Vec<Trajectory>, Vec<crate::time::SimTime>, StreamKey) {
     let key = replication_key(scenario.file.seed, r);
     let site = &scenario.model.site;
-    let trajectories = (0..scenario.file.sessions)
-        .map(|s| scenario.agent.walk(site, key.child(u64::from(s))))
-        .collect();
+    let n = scenario.file.sessions as usize;
+    let trajectories = match (&scenario.replay, &scenario.agent) {
+        // Recorded sessions are the same in every replication; only what the trace lacks
+        // is drawn, from the replication's streams.
+        (Some(r), _) => r.trajectories[..n.min(r.trajectories.len())].to_vec(),
+        (None, Some(agent)) => (0..n as u64)
+            .map(|s| agent.walk(site, key.child(s)))
+            .collect(),
+        (None, None) => unreachable!("a scenario has a walker or a trace"),
+    };
     let arrivals = scenario.arrivals(key);
     (trajectories, arrivals, key)
 }

@@ -13,10 +13,12 @@ use crate::llm::LlmSpec;
 use crate::model::{Model, MAX_DRAFTS};
 use crate::policy::Policy;
 use crate::problems::{index, join, Problem, Problems};
+use crate::replay::{load_trace, Replay};
 use crate::rng::{Purpose, StreamKey};
 use crate::site::{Site, SiteSpec};
 use crate::sweep::SweepSpec;
 use crate::time::{secs_to_nanos, SimTime};
+use crate::trace::TraceError;
 use crate::trajectory::{Agent, AgentSpec};
 
 /// The scenario the tool runs when none is given: the paper's WebWalkerQA setup.
@@ -44,12 +46,17 @@ pub struct ScenarioFile {
     /// Agent sessions per replication.
     #[serde(default = "default_sessions")]
     pub sessions: u32,
-    /// The website.
-    pub site: SiteSpec,
+    /// The website (absent when `trajectories` names a trace: the trace's pages are the site).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteSpec>,
     /// Default fetch + parse latency of a page, seconds.
     pub fetch: DistSpec,
-    /// How agents walk the site.
-    pub agent: AgentSpec,
+    /// How agents walk the site (absent when `trajectories` names a trace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentSpec>,
+    /// Sessions replayed from a recorded trace instead of walked (see `docs/trace.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectories: Option<TrajectorySource>,
     /// The target LLM.
     pub target: LlmSpec,
     /// Extra LLM stages after each observation.
@@ -79,6 +86,21 @@ pub struct ScenarioFile {
     /// Parameter sweep (used by `specsim sweep`; `specsim run` runs the base scenario).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepSpec>,
+}
+
+/// Where a scenario's sessions come from when not from the walker.
+///
+/// ```json
+/// {"trace": "traces/example.jsonl", "sessions": 100}
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrajectorySource {
+    /// A trace file (JSON Lines); relative paths are relative to the scenario file.
+    pub trace: PathBuf,
+    /// Replay only the first `sessions` sessions of the trace (default: all of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<u32>,
 }
 
 /// An extra LLM stage run after each observation.
@@ -240,8 +262,10 @@ pub struct Scenario {
     pub file: ScenarioFile,
     /// The simulated system.
     pub model: Model,
-    /// The walker generating trajectories.
-    pub agent: Agent,
+    /// The walker generating trajectories (`None` when they come from a trace).
+    pub agent: Option<Agent>,
+    /// The recorded sessions replayed instead of walked, when the scenario names a trace.
+    pub replay: Option<Arc<Replay>>,
     /// Policies to report, `none` first.
     pub policies: Vec<Policy>,
     arrivals: ArrivalSpec,
@@ -319,6 +343,62 @@ impl Scenario {
         base: Option<&Path>,
         sites: Option<&SiteCache>,
     ) -> Result<Scenario, ScenarioError> {
+        Scenario::build_inner(file, source, base, sites, None)
+    }
+
+    /// The default scenario replaying the trace at `trace`: its sessions, pages and links and
+    /// every recorded latency; the default scenario's distributions for the rest (fetch,
+    /// target, draft latency and accuracy, and its extraction and critic stages unless the
+    /// trace records no stage at all, in which case there are none); all five policies.
+    pub fn for_trace(trace: &Path) -> Result<Scenario, ScenarioError> {
+        let replay = load_trace(trace).map_err(|e| ScenarioError::Invalid {
+            file: trace.display().to_string(),
+            problems: vec![Problem {
+                path: "trace".into(),
+                message: e.to_string(),
+            }],
+        })?;
+        Scenario::for_replay(trace, Arc::new(replay))
+    }
+
+    /// [`Scenario::for_trace`] with the trace at `trace` already loaded as `replay`.
+    pub fn for_replay(trace: &Path, replay: Arc<Replay>) -> Result<Scenario, ScenarioError> {
+        let source = trace.display().to_string();
+        let mut file =
+            ScenarioFile::parse(DEFAULT_SCENARIO, "<default>").expect("default scenario parses");
+        file.name = format!("replay of {source}");
+        file.description = format!(
+            "the trace {source} replayed with the default scenario's distributions for what it did not record"
+        );
+        file.site = None;
+        file.agent = None;
+        file.trajectories = Some(TrajectorySource {
+            trace: trace.to_path_buf(),
+            sessions: None,
+        });
+        if replay.stats.recorded_stages == 0 {
+            file.stages.clear();
+        }
+        Scenario::build_replaying(file, &source, None, Some(replay))
+    }
+
+    /// [`Scenario::build`] with the trace named by `trajectories` already loaded.
+    pub fn build_replaying(
+        file: ScenarioFile,
+        source: &str,
+        base: Option<&Path>,
+        replay: Option<Arc<Replay>>,
+    ) -> Result<Scenario, ScenarioError> {
+        Scenario::build_inner(file, source, base, None, replay)
+    }
+
+    fn build_inner(
+        file: ScenarioFile,
+        source: &str,
+        base: Option<&Path>,
+        sites: Option<&SiteCache>,
+        preloaded: Option<Arc<Replay>>,
+    ) -> Result<Scenario, ScenarioError> {
         let mut p = Problems::new();
         if file.replications < 2 {
             p.push(
@@ -375,16 +455,83 @@ impl Scenario {
                 ),
             );
         }
+        let replay = match (&file.trajectories, &file.site, &file.agent) {
+            (Some(src), site, agent) => {
+                if site.is_some() {
+                    p.push(
+                        "site",
+                        "remove it: the sessions come from `trajectories.trace`, whose pages and links are the site",
+                    );
+                }
+                if agent.is_some() {
+                    p.push(
+                        "agent",
+                        "remove it: the sessions come from `trajectories.trace`, not from the walker",
+                    );
+                }
+                if src.sessions == Some(0) {
+                    p.push(
+                        "trajectories.sessions",
+                        "must be at least 1, or absent for every session of the trace, got 0",
+                    );
+                }
+                let full = match base {
+                    Some(b) if src.trace.is_relative() => b.join(&src.trace),
+                    _ => src.trace.clone(),
+                };
+                let loaded = match (preloaded, sites) {
+                    (Some(r), _) => Ok(r),
+                    (None, Some(cache)) => cache.replay(&full),
+                    (None, None) => load_trace(&full).map(Arc::new),
+                };
+                match loaded {
+                    Ok(r) if r.trajectories.is_empty() => {
+                        p.push(
+                            "trajectories.trace",
+                            format!("{}: the trace has no sessions", full.display()),
+                        );
+                        None
+                    }
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        p.push("trajectories.trace", e.to_string());
+                        None
+                    }
+                }
+            }
+            (None, None, _) | (None, _, None) => {
+                if file.site.is_none() {
+                    p.push(
+                        "site",
+                        "missing: give a `site` and an `agent`, or `trajectories` naming a trace",
+                    );
+                }
+                if file.agent.is_none() {
+                    p.push(
+                        "agent",
+                        "missing: give a `site` and an `agent`, or `trajectories` naming a trace",
+                    );
+                }
+                None
+            }
+            (None, Some(_), Some(_)) => None,
+        };
         let site_seed = file.site_seed.unwrap_or(file.seed);
-        let site = match sites {
-            Some(cache) => cache.get_or_build(&file.site, site_seed, base, &mut p),
-            None => file
-                .site
+        let site = match (&file.site, &replay, sites) {
+            (_, Some(r), Some(cache)) => Some(cache.replay_site(r)),
+            (_, Some(r), None) => Some(Arc::new(r.site.clone())),
+            (Some(spec), None, Some(cache)) => cache.get_or_build(spec, site_seed, base, &mut p),
+            (Some(spec), None, None) => spec
                 .build("site", base, StreamKey::root(site_seed), &mut p)
                 .map(Arc::new),
+            (None, None, _) => None,
         };
         let fetch = file.fetch.build("fetch", &mut p);
-        let agent = file.agent.build("agent", &mut p);
+        let agent = match (&file.agent, &replay) {
+            (Some(spec), None) => spec.build("agent", &mut p).map(Some),
+            (_, Some(_)) => Some(None),
+            (None, None) => None,
+        };
         let target = file.target.build("target", &mut p);
         let stages: Vec<_> = file
             .stages
@@ -431,12 +578,20 @@ impl Scenario {
             demand_priority: file.fetcher.demand_priority,
             lookup_cost: secs_to_nanos(file.lookup_cost),
         };
+        let mut file = file;
+        if let Some(r) = &replay {
+            // The trace decides the sessions; `sessions` reports how many are replayed.
+            let cap = file.trajectories.as_ref().and_then(|t| t.sessions);
+            let n = r.trajectories.len() as u32;
+            file.sessions = cap.map_or(n, |c| c.min(n));
+        }
         Ok(Scenario {
             source: source.to_string(),
             arrivals: file.arrivals.clone(),
             file,
             model,
             agent,
+            replay,
             policies,
         })
     }
@@ -480,6 +635,9 @@ impl Scenario {
     }
 }
 
+/// A loaded trace and its site, shared by the cells of a sweep.
+type LoadedTrace = (Arc<Replay>, Arc<Site>);
+
 /// Arrival times of `n` sessions: the first at 0, then gaps drawn from `gap`.
 fn gaps(gap: &Dist, n: usize, key: StreamKey) -> Vec<SimTime> {
     let mut rng = key.rng(0, 0, Purpose::Arrival);
@@ -499,9 +657,35 @@ fn gaps(gap: &Dist, n: usize, key: StreamKey) -> Vec<SimTime> {
 #[derive(Debug, Default)]
 pub struct SiteCache {
     sites: std::sync::Mutex<std::collections::BTreeMap<(String, u64), Arc<Site>>>,
+    /// Traces already loaded, by path, with their site: cells replaying one trace share it.
+    replays: std::sync::Mutex<std::collections::BTreeMap<PathBuf, LoadedTrace>>,
 }
 
 impl SiteCache {
+    /// The replay of the trace at `path`, loaded on first use.
+    pub fn replay(&self, path: &Path) -> Result<Arc<Replay>, TraceError> {
+        if let Some((r, _)) = self.replays.lock().ok().and_then(|m| m.get(path).cloned()) {
+            return Ok(r);
+        }
+        let r = Arc::new(load_trace(path)?);
+        let site = Arc::new(r.site.clone());
+        if let Ok(mut m) = self.replays.lock() {
+            m.entry(path.to_path_buf())
+                .or_insert((Arc::clone(&r), site));
+        }
+        Ok(r)
+    }
+
+    /// The shared site of a replay this cache loaded (a copy for any other replay).
+    pub fn replay_site(&self, replay: &Arc<Replay>) -> Arc<Site> {
+        if let Ok(m) = self.replays.lock() {
+            if let Some((_, site)) = m.values().find(|(r, _)| Arc::ptr_eq(r, replay)) {
+                return Arc::clone(site);
+            }
+        }
+        Arc::new(replay.site.clone())
+    }
+
     /// The site for `spec` and `seed`, generated on first use.
     pub fn get_or_build(
         &self,

@@ -64,6 +64,8 @@ pub struct RecordedDraft {
 pub struct Trajectory {
     /// Start page (fetched before the first iteration).
     pub root: PageId,
+    /// Recorded fetch latency of the start page (replayed instead of drawn).
+    pub root_fetch: Option<Nanos>,
     /// Page visits, one per iteration.
     pub steps: Vec<Step>,
     /// Whether a final iteration answers (LLM time, no page visit).
@@ -214,6 +216,7 @@ impl Agent {
         }
         Trajectory {
             root: site.root(),
+            root_fetch: None,
             steps,
             final_answer: self.final_answer,
             answer_recorded: None,

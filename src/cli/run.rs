@@ -8,11 +8,17 @@ use super::{failure, load_scenario, with_threads, CliError};
 use crate::output::write_atomic;
 use crate::report::Report;
 use crate::runner;
+use crate::scenario::Scenario;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Scenario file (JSON). Without it, the embedded default scenario runs.
+    /// Scenario file (JSON), or a trace (`.jsonl`) to replay. Without it, the embedded
+    /// default scenario runs.
     scenario: Option<PathBuf>,
+    /// Replay this trace (JSON Lines, docs/trace.md) with the default scenario's
+    /// distributions for what it did not record.
+    #[arg(long, conflicts_with = "scenario")]
+    trace: Option<PathBuf>,
     /// Print the report as JSON (fields documented in docs/report.md) instead of a table.
     #[arg(long)]
     json: bool,
@@ -28,7 +34,15 @@ pub struct RunArgs {
 }
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
-    let scenario = load_scenario(a.scenario.as_deref(), a.seed)?;
+    let trace = a.trace.clone().or_else(|| {
+        a.scenario
+            .clone()
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+    });
+    let scenario = match &trace {
+        Some(t) => trace_scenario(t, a.seed)?,
+        None => load_scenario(a.scenario.as_deref(), a.seed)?,
+    };
     let started = Instant::now();
     let outcome = with_threads(a.threads, || runner::run(&scenario))?;
     let report = Report::new(&scenario, &outcome);
@@ -59,4 +73,44 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         events as f64 / wall.as_secs_f64().max(1e-9) / 1e6
     );
     Ok(())
+}
+
+/// The default scenario replaying `trace`, with its seed overridden.
+fn trace_scenario(trace: &std::path::Path, seed: Option<u64>) -> Result<Scenario, CliError> {
+    let replay = crate::replay::load_trace(trace)?;
+    let s = &replay.stats;
+    eprintln!(
+        "trace {}: {} sessions, {} iterations ({} clicks, {} backs, {} answers); recorded: {} target calls, {} fetches, {} root fetches, {} stage sets, {} draft calls; {} pages, {} placeholders for recorded out-degrees, {} pages with unknown links",
+        trace.display(),
+        s.sessions,
+        s.iterations,
+        s.clicks,
+        s.backs,
+        s.answers,
+        s.recorded_target,
+        s.recorded_fetch,
+        s.recorded_root_fetch,
+        s.recorded_stages,
+        s.recorded_drafts,
+        s.pages,
+        s.placeholder_pages,
+        s.pages_unknown_degree
+    );
+    let mut scenario = Scenario::for_replay(trace, std::sync::Arc::new(replay))?;
+    if let Some(s) = seed {
+        let mut file = scenario.file.clone();
+        file.seed = s;
+        scenario =
+            Scenario::build_replaying(file, &scenario.source, None, scenario.replay.clone())?;
+    }
+    Ok(scenario)
+}
+
+impl From<crate::trace::TraceError> for CliError {
+    fn from(e: crate::trace::TraceError) -> Self {
+        CliError {
+            code: super::EXIT_BAD_INPUT,
+            message: e.to_string(),
+        }
+    }
 }
