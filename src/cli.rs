@@ -10,6 +10,7 @@ use crate::scenario::{Scenario, ScenarioError};
 
 mod fit;
 mod import;
+mod plot;
 mod reproduce;
 mod run;
 mod study;
@@ -73,6 +74,11 @@ enum Command {
         after_help = "Examples:\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl --by model-region --cmd=--max-tokens=20\n  specsim latency-study ../shared/data/llmperf --metric ttft --json"
     )]
     LatencyStudy(study::StudyArgs),
+    /// Draw figures (SVG and PNG) of a run report or of a sweep's results.
+    #[command(
+        after_help = "Examples:\n  specsim run --out report.json && specsim plot report.json --out figures/\n  specsim plot sweep-out/ --out figures/ --axis cache.capacity\n  specsim plot sweep-out/results.jsonl --out figs --axis width --second-axis cache.capacity --metric speedup\n  specsim plot report.json --out figs --format png"
+    )]
+    Plot(plot::PlotArgs),
 }
 
 /// An error with the exit code it maps to.
@@ -127,6 +133,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Reproduce(a) => reproduce::reproduce(a),
         Command::Fit(a) => fit::run(*a),
         Command::LatencyStudy(a) => study::run(a),
+        Command::Plot(a) => plot::run(a),
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`metrics`], [`stats`], [`report`]: what a run measures and how it is summarised.
 //! - [`scenario`], [`problems`]: scenario files and their validation.
 //! - [`runner`]: replications in parallel; [`output`]: atomic file writes.
+//! - [`plot`]: figures (SVG and PNG) of reports, sweeps and fits; reads results only.
 //! - [`trace`]: the JSON Lines trace format of recorded runs.
 //! - [`replay`]: a trace turned into a site and trajectories to replay.
 //! - [`navigation`]: importers of recorded navigation paths (Wikispeedia, wiki_speedrun).
@@ -45,6 +46,7 @@ pub mod metrics;
 pub mod model;
 pub mod navigation;
 pub mod output;
+pub mod plot;
 pub mod policy;
 pub mod problems;
 pub mod replay;

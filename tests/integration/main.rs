@@ -8,6 +8,7 @@ mod fitting;
 mod importers;
 mod invariants;
 mod navigation;
+mod plots;
 mod real_data;
 mod replay;
 mod reproduce;

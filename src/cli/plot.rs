@@ -1,0 +1,63 @@
+//! `specsim plot`: figures of a run report or of a sweep's results.
+
+use std::path::PathBuf;
+
+use super::{CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
+use crate::plot::{plot_path, Format, Metric, SweepOptions};
+
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    /// A run report (`specsim run --out FILE`), a sweep directory, or its results.jsonl.
+    results: PathBuf,
+    /// Directory for the figures (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// Sweep axis (field path) on the x axis; default: the first axis that varies.
+    #[arg(long, value_name = "PATH")]
+    axis: Option<String>,
+    /// One line per value of this axis (for --policy) instead of one per policy; also the
+    /// heatmap's second axis (default: the next axis that varies).
+    #[arg(long, value_name = "PATH")]
+    second_axis: Option<String>,
+    /// Draw only this metric against the axis, and the heatmap of it: speedup, web_reduction
+    /// or hit_rate [default: all three, heatmap of speedup].
+    #[arg(long, value_parser = parse_metric)]
+    metric: Option<Metric>,
+    /// The policy of second-axis lines and of the heatmap [default: speccache].
+    #[arg(long)]
+    policy: Option<String>,
+    /// Output formats, comma-separated: svg, png.
+    #[arg(long, value_delimiter = ',', default_value = "svg,png", value_parser = parse_format)]
+    format: Vec<Format>,
+}
+
+fn parse_metric(s: &str) -> Result<Metric, String> {
+    s.parse()
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+pub fn run(a: PlotArgs) -> Result<(), CliError> {
+    let options = SweepOptions {
+        axis: a.axis,
+        second_axis: a.second_axis,
+        metric: a.metric,
+        policy: a.policy,
+    };
+    let mut formats = a.format;
+    formats.dedup();
+    let written = plot_path(&a.results, &a.out, &options, &formats).map_err(|e| CliError {
+        code: if e.is_bad_input() {
+            EXIT_BAD_INPUT
+        } else {
+            EXIT_FAILURE
+        },
+        message: e.to_string(),
+    })?;
+    for p in written {
+        println!("{}", p.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! Figure: speedup or web-overhead reduction against a sweep axis, with 95 % CI bands and
+//! a reference line at 1 (no change). One line per policy, or per value of a second axis.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::frame::{self, DrawResult, LegendEntry, Swatch};
+use super::style::{self, Dash};
+use super::sweep::{AxisScale, Line, Metric, Plan, Point};
+use super::{Figure, PlotError};
+
+pub(crate) struct Curve {
+    metric: Metric,
+    x: AxisScale,
+    lines: Vec<Line>,
+    by_second: bool,
+    /// Legend heading: `policy`, or the second axis.
+    heading: String,
+    subtitle: String,
+}
+
+impl Curve {
+    pub fn new(plan: &Plan, metric: Metric) -> Result<Curve, PlotError> {
+        let policies: Vec<&str> = plan
+            .policies
+            .iter()
+            .map(String::as_str)
+            .filter(|p| *p != "none")
+            .collect();
+        let lines = plan.lines(&policies, |r| metric.value(&r.row))?;
+        if lines
+            .iter()
+            .all(|l| l.points.iter().all(|p| !p.mean.is_finite()))
+        {
+            return Err(PlotError::usage(format!(
+                "{}: no finite values to draw against {}",
+                metric.name(),
+                plan.x.path
+            )));
+        }
+        let by_second = plan.second.is_some();
+        let mut subtitle = String::from("lines: mean over replications; bands: 95% CI");
+        if by_second {
+            subtitle = format!("policy {}; {subtitle}", plan.policy);
+        }
+        subtitle.push_str(&plan.fixed_note());
+        let gaps = lines
+            .iter()
+            .any(|l| l.points.iter().any(|p| !p.mean.is_finite()));
+        if metric == Metric::WebReduction && gaps {
+            subtitle.push_str("; gaps: all web time hidden (infinite reduction)");
+        }
+        let heading = match &plan.second {
+            Some(s) => s.path.clone(),
+            None => "policy".to_string(),
+        };
+        Ok(Curve {
+            heading,
+            metric,
+            x: plan.x.clone(),
+            lines,
+            by_second,
+            subtitle,
+        })
+    }
+}
+
+/// Splits points into runs of consecutive finite values.
+pub(crate) fn runs(points: &[Point], f: impl Fn(&Point) -> bool) -> Vec<Vec<Point>> {
+    let mut out: Vec<Vec<Point>> = vec![Vec::new()];
+    for p in points {
+        if f(p) {
+            if let Some(v) = out.last_mut() {
+                v.push(*p);
+            }
+        } else if out.last().is_some_and(|v| !v.is_empty()) {
+            out.push(Vec::new());
+        }
+    }
+    out.retain(|v| !v.is_empty());
+    out
+}
+
+/// Draws the 95 % CI band of a line (whiskers where a point stands alone). Bands go down
+/// before any line, so that no band tints another series' line.
+pub(crate) fn draw_band<DB: DrawingBackend>(
+    chart: &mut Chart2d<DB>,
+    line: &[Point],
+    color: RGBColor,
+) -> DrawResult<DB> {
+    for run in runs(line, |p| {
+        p.lo.is_finite() && p.hi.is_finite() && p.mean.is_finite()
+    }) {
+        if run.len() >= 2 {
+            let mut poly: Vec<(f64, f64)> = run.iter().map(|p| (p.x, p.lo)).collect();
+            poly.extend(run.iter().rev().map(|p| (p.x, p.hi)));
+            chart.draw_series(std::iter::once(Polygon::new(
+                poly,
+                color.mix(style::BAND_ALPHA).filled(),
+            )))?;
+        } else {
+            let p = run[0];
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(p.x, p.lo), (p.x, p.hi)],
+                color.stroke_width(2),
+            )))?;
+        }
+    }
+    Ok(())
+}
+
+/// Draws the means of a line, with markers when `markers`; NaN means break the line.
+pub(crate) fn draw_means<DB: DrawingBackend>(
+    chart: &mut Chart2d<DB>,
+    line: &[Point],
+    color: RGBColor,
+    dash: Dash,
+    width: u32,
+    markers: bool,
+) -> DrawResult<DB> {
+    for run in runs(line, |p| p.mean.is_finite()) {
+        let pts: Vec<(f64, f64)> = run.iter().map(|p| (p.x, p.mean)).collect();
+        frame::draw_line(chart.plotting_area(), pts.clone(), color, dash, width)?;
+        if markers {
+            chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 5, color.filled())))?;
+        }
+    }
+    Ok(())
+}
+
+/// The chart type of line figures.
+pub(crate) type Chart2d<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// Most axis values that get a tick each; beyond that, plotters picks round ticks.
+const VALUE_TICKS: usize = 15;
+
+/// Whether the x axis is labelled at its values (categories, or few numbers) rather than
+/// at round numbers.
+pub(crate) fn value_ticks(x: &AxisScale) -> bool {
+    !x.numeric || x.values.len() <= VALUE_TICKS
+}
+
+/// Labels the x axis at its values, with vertical grid lines; skips a label that would
+/// overlap the previous one.
+pub(crate) fn draw_value_ticks<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &Chart2d<DB>,
+    x: &AxisScale,
+) -> DrawResult<DB> {
+    if !value_ticks(x) {
+        return Ok(());
+    }
+    let (y0, y1) = (chart.y_range().start, chart.y_range().end);
+    let mut right_edge = i32::MIN;
+    for v in &x.values {
+        let pos = x.position(v);
+        let (px, py) = chart.backend_coord(&(pos, y0));
+        let (_, top) = chart.backend_coord(&(pos, y1));
+        root.draw(&PathElement::new(
+            vec![(px, top), (px, py)],
+            style::LIGHT_GREY.stroke_width(1),
+        ))?;
+        root.draw(&PathElement::new(
+            vec![(px, py), (px, py + 6)],
+            style::TEXT.stroke_width(1),
+        ))?;
+        let label = v.to_string();
+        let half = (label.chars().count() as f64 * style::TICK_SIZE * 0.3) as i32;
+        if px - half <= right_edge + 8 {
+            continue;
+        }
+        right_edge = px + half;
+        root.draw(&Text::new(
+            label,
+            (px, py + 10),
+            style::font(style::TICK_SIZE)
+                .color(&style::TEXT)
+                .pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+    }
+    Ok(())
+}
+
+/// The y range covering every finite value of `lines` and `include`, padded.
+pub(crate) fn y_range(lines: &[Line], include: &[f64]) -> (f64, f64) {
+    let vals = lines
+        .iter()
+        .flat_map(|l| l.points.iter())
+        .flat_map(|p| [p.mean, p.lo, p.hi])
+        .chain(include.iter().copied())
+        .filter(|v| v.is_finite());
+    let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.08).max(0.02);
+    (lo - pad, hi + pad)
+}
+
+impl Figure for Curve {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let title = format!("{} vs {}", self.metric.title(), self.x.path);
+        let styles: Vec<(RGBColor, Dash)> = self
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                if self.by_second {
+                    (style::series_color(i), Dash::Solid)
+                } else {
+                    style::policy_style(&line.policy, i)
+                }
+            })
+            .collect();
+        let mut entries: Vec<LegendEntry> = self
+            .lines
+            .iter()
+            .zip(&styles)
+            .map(|(line, &(c, d))| LegendEntry::new(line.label.clone(), Swatch::LineBand(c, d)))
+            .collect();
+        entries.push(LegendEntry::new(
+            "1× (no change)",
+            Swatch::Line(style::GREY, Dash::Dashed),
+        ));
+        let width = frame::legend_width(root, Some(&self.heading), &entries);
+        let (area, legend) = frame::layout(root, &title, &self.subtitle, width)?;
+        let (x0, x1) = self.x.range();
+        let (y0, y1) = y_range(&self.lines, &[1.0]);
+        let y0 = if y0 > 0.0 && y0 < 0.3 { 0.0 } else { y0 };
+        let mut chart = ChartBuilder::on(&area)
+            .margin_top(20)
+            .margin_right(30)
+            .margin_left(10)
+            .x_label_area_size(70)
+            .y_label_area_size(90)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        let xs = self.x.clone();
+        let tick = move |x: &f64| xs.tick(*x);
+        let mut mesh = chart.configure_mesh();
+        mesh.light_line_style(TRANSPARENT)
+            .bold_line_style(style::LIGHT_GREY)
+            .x_desc(self.x.label())
+            .y_desc(self.metric.label())
+            .axis_desc_style(style::font(style::LABEL_SIZE).color(&style::TEXT))
+            .label_style(style::font(style::TICK_SIZE).color(&style::TEXT))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&|y| frame::short_number(*y));
+        if value_ticks(&self.x) {
+            mesh.x_labels(0).disable_x_mesh();
+        }
+        mesh.draw()?;
+        draw_value_ticks(root, &chart, &self.x)?;
+        frame::draw_line(
+            chart.plotting_area(),
+            vec![(x0, 1.0), (x1, 1.0)],
+            style::GREY,
+            Dash::Dashed,
+            2,
+        )?;
+        for (line, (color, _)) in self.lines.iter().zip(&styles) {
+            draw_band(&mut chart, &line.points, *color)?;
+        }
+        for (line, &(color, dash)) in self.lines.iter().zip(&styles) {
+            draw_means(
+                &mut chart,
+                &line.points,
+                color,
+                dash,
+                style::LINE_WIDTH,
+                true,
+            )?;
+        }
+        frame::legend(&legend, Some(&self.heading), &entries, 20)
+    }
+}

@@ -1,0 +1,170 @@
+//! Figure: cache hit rate against a sweep axis. Solid lines: all hits (full and partial,
+//! 95 % CI band); dashed lines: full hits only, so the gap between them is the partial hits
+//! (the page was still arriving). The random and oracle policies are drawn as references.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::curve::{draw_band, draw_means, draw_value_ticks, value_ticks, y_range};
+use super::frame::{self, DrawResult, LegendEntry, Swatch};
+use super::style::{self, Dash};
+use super::sweep::{AxisScale, Line, Plan};
+use super::{Figure, PlotError};
+
+const REFERENCES: [&str; 2] = ["random", "oracle"];
+
+struct Group {
+    label: String,
+    color: RGBColor,
+    all: Line,
+    full: Line,
+    reference: bool,
+}
+
+pub(crate) struct HitRate {
+    x: AxisScale,
+    groups: Vec<Group>,
+    /// Legend heading: `policy`, or the second axis.
+    heading: String,
+    subtitle: String,
+}
+
+impl HitRate {
+    pub fn new(plan: &Plan) -> Result<HitRate, PlotError> {
+        let all_value = |r: &super::input::SweepRow| {
+            Some((r.row.hit_rate, r.row.hit_rate_ci_lo, r.row.hit_rate_ci_hi))
+        };
+        let full_value =
+            |r: &super::input::SweepRow| Some((r.row.full_hit_rate, f64::NAN, f64::NAN));
+        let mut groups = Vec::new();
+        if plan.second.is_some() {
+            let all = plan.lines(&[], all_value)?;
+            let full = plan.lines(&[], full_value)?;
+            for (i, (a, f)) in all.into_iter().zip(full).enumerate() {
+                groups.push(Group {
+                    label: a.label.clone(),
+                    color: style::series_color(i),
+                    all: a,
+                    full: f,
+                    reference: false,
+                });
+            }
+        } else {
+            let main: Vec<&str> = plan
+                .policies
+                .iter()
+                .map(String::as_str)
+                .filter(|p| *p != "none" && !REFERENCES.contains(p))
+                .collect();
+            let refs: Vec<&str> = plan
+                .policies
+                .iter()
+                .map(String::as_str)
+                .filter(|p| REFERENCES.contains(p))
+                .collect();
+            for (names, reference) in [(main, false), (refs, true)] {
+                let all = plan.lines(&names, all_value)?;
+                let full = plan.lines(&names, full_value)?;
+                for (i, (a, f)) in all.into_iter().zip(full).enumerate() {
+                    groups.push(Group {
+                        label: a.label.clone(),
+                        color: style::policy_style(&a.policy, i).0,
+                        all: a,
+                        full: f,
+                        reference,
+                    });
+                }
+            }
+        }
+        if groups.is_empty() {
+            return Err(PlotError::usage(
+                "hit_rate: the sweep has no policy with a cache (only `none`)",
+            ));
+        }
+        let mut subtitle = String::from(
+            "solid: all hits (band: 95% CI); dashed: full hits only; gap: partial hits",
+        );
+        if plan.second.is_some() {
+            subtitle = format!("policy {}; {subtitle}", plan.policy);
+        }
+        subtitle.push_str(&plan.fixed_note());
+        let heading = match &plan.second {
+            Some(s) => s.path.clone(),
+            None => "policy".to_string(),
+        };
+        Ok(HitRate {
+            heading,
+            x: plan.x.clone(),
+            groups,
+            subtitle,
+        })
+    }
+}
+
+impl Figure for HitRate {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let title = format!("Cache hit rate vs {}", self.x.path);
+        let mut entries: Vec<LegendEntry> = self
+            .groups
+            .iter()
+            .map(|g| {
+                let label = if g.reference {
+                    format!("{} (reference)", g.label)
+                } else {
+                    g.label.clone()
+                };
+                LegendEntry::new(label, Swatch::LineBand(g.color, Dash::Solid))
+            })
+            .collect();
+        entries.push(LegendEntry::new(
+            "all hits\n(full + partial)",
+            Swatch::Line(style::GREY, Dash::Solid),
+        ));
+        entries.push(LegendEntry::new(
+            "full hits only",
+            Swatch::Line(style::GREY, Dash::Dashed),
+        ));
+        let width = frame::legend_width(root, Some(&self.heading), &entries);
+        let (area, legend) = frame::layout(root, &title, &self.subtitle, width)?;
+        let (x0, x1) = self.x.range();
+        let lines: Vec<Line> = self
+            .groups
+            .iter()
+            .flat_map(|g| [g.all.clone(), g.full.clone()])
+            .collect();
+        let (_, y1) = y_range(&lines, &[0.0]);
+        let y1 = y1.min(1.02);
+        let mut chart = ChartBuilder::on(&area)
+            .margin_top(20)
+            .margin_right(30)
+            .margin_left(10)
+            .x_label_area_size(70)
+            .y_label_area_size(90)
+            .build_cartesian_2d(x0..x1, 0.0..y1)?;
+        let xs = self.x.clone();
+        let tick = move |x: &f64| xs.tick(*x);
+        let mut mesh = chart.configure_mesh();
+        mesh.light_line_style(TRANSPARENT)
+            .bold_line_style(style::LIGHT_GREY)
+            .x_desc(self.x.label())
+            .y_desc("hit rate (fraction of page visits)")
+            .axis_desc_style(style::font(style::LABEL_SIZE).color(&style::TEXT))
+            .label_style(style::font(style::TICK_SIZE).color(&style::TEXT))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&|y| frame::short_number(*y));
+        if value_ticks(&self.x) {
+            mesh.x_labels(0).disable_x_mesh();
+        }
+        mesh.draw()?;
+        draw_value_ticks(root, &chart, &self.x)?;
+        for g in &self.groups {
+            draw_band(&mut chart, &g.all.points, g.color)?;
+        }
+        for g in &self.groups {
+            let width = if g.reference { 2 } else { style::LINE_WIDTH };
+            draw_means(&mut chart, &g.all.points, g.color, Dash::Solid, width, true)?;
+            draw_means(&mut chart, &g.full.points, g.color, Dash::Dashed, 2, false)?;
+        }
+        frame::legend(&legend, Some(&self.heading), &entries, 20)
+    }
+}
