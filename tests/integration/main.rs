@@ -13,4 +13,5 @@ mod real_data;
 mod replay;
 mod reproduce;
 mod statistics;
+mod studies;
 mod sweep;
