@@ -28,6 +28,7 @@ study_draft_latency() {
         plot "$OUT/draft-latency" "$FIG/draft-latency/$m" --metric $m \
             --axis 'drafts[0].latency.latency.median' --second-axis target.latency.median
     done
+    rm -f "$FIG"/draft-latency/hit_rate/heatmap_*
 }
 study_draft_fetch() {
     sweep draft-fetch
@@ -35,6 +36,7 @@ study_draft_fetch() {
         plot "$OUT/draft-fetch" "$FIG/draft-fetch/$m" --metric $m \
             --axis 'drafts[0].latency.latency.median' --second-axis fetch.median
     done
+    rm -f "$FIG"/draft-fetch/hit_rate/heatmap_*
 }
 study_cache_width() {
     sweep cache-width
