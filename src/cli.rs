@@ -10,11 +10,14 @@ use crate::scenario::{Scenario, ScenarioError};
 
 mod fit;
 mod import;
+mod live;
 mod plot;
 mod reproduce;
 mod run;
+mod serve;
 mod study;
 mod sweep;
+mod validate;
 
 /// Exit code for a failed run.
 pub const EXIT_FAILURE: i32 = 1;
@@ -44,6 +47,26 @@ enum Command {
         after_help = "Examples:\n  specsim run\n  specsim run scenarios/default.json --json\n  specsim run my.json --seed 7 --out report.json\n  specsim run traces/example.jsonl      # replay a recorded trace (docs/trace.md)"
     )]
     Run(run::RunArgs),
+    /// Run the agent for real (HTTP site, OpenAI-compatible LLMs) and record a trace.
+    #[command(
+        after_help = "Examples:\n  specsim live live.json -o run.jsonl\n  specsim live live.json -o none.jsonl --policy none --sessions 5\n  specsim live live.json -o spec.jsonl --site http://127.0.0.1:8080/ --llm http://127.0.0.1:8081/v1\nSee docs/live.md for the configuration file."
+    )]
+    Live(live::LiveArgs),
+    /// Serve a site as HTML pages on loopback, each after a delay from a latency profile.
+    #[command(
+        after_help = "Examples:\n  specsim serve-site --port 0                       # the default scenario's site\n  specsim serve-site my.json --port 8080\n  specsim serve-site --graph graph.json --latency '{\"dist\":\"constant\",\"value\":0.05}'"
+    )]
+    ServeSite(serve::ServeSiteArgs),
+    /// Answer the Chat Completions API as a target and a draft that know a site.
+    #[command(
+        after_help = "Examples:\n  specsim serve-llm --port 0\n  specsim serve-llm my.json --port 8081 --accuracy '{\"top1\":0.6}'\n  specsim serve-llm my.json --target-model gpt-4.1 --draft-model gpt-4.1-mini"
+    )]
+    ServeLlm(serve::ServeLlmArgs),
+    /// Compare a live trace with its replay in the simulator.
+    #[command(
+        after_help = "Examples:\n  specsim validate spec.jsonl --baseline none.jsonl\n  specsim validate spec.jsonl --baseline none.jsonl --json --max-error 0.05"
+    )]
+    Validate(validate::ValidateArgs),
     /// Import recorded navigation paths (Wikispeedia, wiki_speedrun) as traces.
     #[command(
         after_help = "Examples:\n  specsim import wikispeedia ../shared/data/wikispeedia --out /tmp/wsp.jsonl --summary wsp-summary.json\n  specsim import wiki-speedrun ../shared/data/wiki_speedrun/benchmark_results.jsonl --out /tmp/sr.jsonl --out-degree 81\n  specsim run /tmp/wsp.jsonl\n\nFormats and what is recorded: docs/import.md; the trace format: docs/trace.md."
@@ -127,6 +150,10 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(a) => run::run(a),
+        Command::Live(a) => live::run(a),
+        Command::ServeSite(a) => serve::serve_site(a),
+        Command::ServeLlm(a) => serve::serve_llm(a),
+        Command::Validate(a) => validate::run(a),
         Command::Import(a) => import::run(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Merge(a) => sweep::merge_cmd(a),
@@ -149,6 +176,27 @@ pub fn with_threads<T: Send>(
             .build()
             .map(|pool| pool.install(f))
             .map_err(|e| failure(format!("cannot start {n} threads: {e}"))),
+    }
+}
+
+/// Draws figures with `draw` into `dir`, reporting the files written on stderr.
+pub(crate) fn write_plots(
+    dir: &Path,
+    draw: impl FnOnce() -> Result<Vec<std::path::PathBuf>, crate::plot::PlotError>,
+) -> Result<(), CliError> {
+    match draw() {
+        Ok(paths) => {
+            eprintln!("wrote {} figure files to {}", paths.len(), dir.display());
+            Ok(())
+        }
+        Err(e) => Err(CliError {
+            code: if e.is_bad_input() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_FAILURE
+            },
+            message: format!("plots: {e}"),
+        }),
     }
 }
 

@@ -15,6 +15,8 @@
 //! - [`plot`]: figures (SVG and PNG) of reports, sweeps and fits; reads results only.
 //! - [`trace`]: the JSON Lines trace format of recorded runs.
 //! - [`replay`]: a trace turned into a site and trajectories to replay.
+//! - [`live`]: live mode (real HTTP and LLM APIs), its local stand-in servers, and
+//!   `validate` (live trace vs simulator).
 //! - [`navigation`]: importers of recorded navigation paths (Wikispeedia, wiki_speedrun).
 //! - [`fit`]: fitting distributions to measurements (MLE, KS, AIC, quantile fits, profiles).
 //! - [`sources`]: importers of public latency datasets (llmperf, thefastest.ai, HAR, HTTP Archive).
@@ -41,6 +43,7 @@ pub mod draft;
 pub mod engine;
 pub mod fetch;
 pub mod fit;
+pub mod live;
 pub mod llm;
 pub mod metrics;
 pub mod model;

@@ -269,6 +269,7 @@ pub fn plot_sweep(
         options.axis.as_deref(),
         options.second_axis.as_deref(),
         options.policy.as_deref(),
+        &options.at,
     )?;
     ensure_dir(dir)?;
     let metrics: Vec<Metric> = match options.metric {
@@ -290,11 +291,12 @@ pub fn plot_sweep(
             out.extend(render(&curve::Curve::new(&plan, m)?, dir, &stem, formats)?);
         }
     }
-    // The heatmap's second axis: the one given, else the next axis that varies.
+    // The heatmap's second axis: the one given, else the next axis that varies and is not
+    // held by --at.
     let second = options.second_axis.clone().or_else(|| {
         sweep::varying_axes(rows)
             .into_iter()
-            .find(|a| *a != plan.x.path)
+            .find(|a| *a != plan.x.path && !options.at.iter().any(|(k, _)| k == a))
     });
     if let Some(second) = second {
         let hplan = sweep::Plan::new(
@@ -302,6 +304,7 @@ pub fn plot_sweep(
             Some(&plan.x.path),
             Some(&second),
             options.policy.as_deref(),
+            &options.at,
         )?;
         let m = options.metric.unwrap_or(Metric::Speedup);
         let stem = format!("heatmap_{}_{x}_{}", m.name(), slug(&second));
@@ -371,9 +374,10 @@ pub fn plot_path(
                 || options.second_axis.is_some()
                 || options.metric.is_some()
                 || options.policy.is_some()
+                || !options.at.is_empty()
             {
                 return Err(PlotError::usage(format!(
-                    "{}: a run report has no sweep axes; --axis, --second-axis, --metric and --policy apply to sweep results",
+                    "{}: a run report has no sweep axes; --axis, --second-axis, --metric, --policy and --at apply to sweep results",
                     path.display()
                 )));
             }

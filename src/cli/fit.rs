@@ -111,6 +111,10 @@ pub struct FitArgs {
     /// Print JSON instead of tables.
     #[arg(long)]
     json: bool,
+    /// Also draw fit diagnostics (ECDF with fitted distributions, Q-Q plot) into this
+    /// directory.
+    #[arg(long)]
+    plots: Option<PathBuf>,
 }
 
 /// A bad-input error (exit 2).
@@ -273,6 +277,11 @@ fn plain(a: &FitArgs) -> Result<(), CliError> {
     let doc = latency_doc(name, source, &report, &values, a.empirical);
     if let Some(out) = &a.out {
         write_doc(out, &doc)?;
+    }
+    if let Some(dir) = &a.plots {
+        super::write_plots(dir, || {
+            crate::plot::plot_fit_report(&values, &report, dir, &stem(path))
+        })?;
     }
     if a.json {
         print_out(&to_json(

@@ -26,6 +26,9 @@ pub struct PlotArgs {
     /// The policy of second-axis lines and of the heatmap [default: speccache].
     #[arg(long)]
     policy: Option<String>,
+    /// Hold another varying axis at this value instead of the first cell's (repeatable).
+    #[arg(long, value_name = "PATH=VALUE", value_parser = parse_at)]
+    at: Vec<(String, String)>,
     /// Output formats, comma-separated: svg, png.
     #[arg(long, value_delimiter = ',', default_value = "svg,png", value_parser = parse_format)]
     format: Vec<Format>,
@@ -33,6 +36,10 @@ pub struct PlotArgs {
 
 fn parse_metric(s: &str) -> Result<Metric, String> {
     s.parse()
+}
+
+fn parse_at(s: &str) -> Result<(String, String), String> {
+    crate::plot::sweep::parse_at(s)
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -45,6 +52,7 @@ pub fn run(a: PlotArgs) -> Result<(), CliError> {
         second_axis: a.second_axis,
         metric: a.metric,
         policy: a.policy,
+        at: a.at,
     };
     let mut formats = a.format;
     formats.dedup();

@@ -31,6 +31,9 @@ pub struct RunArgs {
     /// Also write the JSON report to this file (atomically).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also draw the report's figures (SVG and PNG) into this directory.
+    #[arg(long)]
+    plots: Option<PathBuf>,
 }
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
@@ -50,6 +53,9 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
     if let Some(out) = &a.out {
         write_atomic(out, report.to_json().as_bytes())
             .map_err(|e| failure(format!("{}: cannot write report: {e}", out.display())))?;
+    }
+    if let Some(dir) = &a.plots {
+        super::write_plots(dir, || crate::plot::plot_report(&report, dir))?;
     }
     let text = if a.json {
         report.to_json()

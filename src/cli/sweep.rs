@@ -38,6 +38,9 @@ pub struct SweepArgs {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    /// Also draw the sweep's figures (SVG and PNG) into this directory at the end.
+    #[arg(long)]
+    plots: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -218,6 +221,17 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         progress.advance(chunk.len());
     }
     progress.finish();
+    if let Some(dir) = &a.plots {
+        super::write_plots(dir, || {
+            let rows = crate::plot::rows_from_values(results.rows())?;
+            crate::plot::plot_sweep(
+                &rows,
+                dir,
+                &crate::plot::SweepOptions::default(),
+                &crate::plot::Format::ALL,
+            )
+        })?;
+    }
     if !a.quiet {
         eprintln!(
             "sweep: {} of {} cells of shard {shard} done ({} run now) in {:.2} s -> {}",

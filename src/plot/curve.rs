@@ -169,7 +169,13 @@ pub(crate) fn draw_value_ticks<DB: DrawingBackend>(
             vec![(px, py), (px, py + 6)],
             style::TEXT.stroke_width(1),
         ))?;
-        let label = v.to_string();
+        let mut label = v.to_string();
+        if !x.numeric {
+            // Categories are evenly spaced: cut each label to its slot rather than drop it.
+            let slot =
+                (chart.backend_coord(&(1.0, y0)).0 - chart.backend_coord(&(0.0, y0)).0).abs();
+            label = frame::fit_label(&label, slot - 10, style::TICK_SIZE);
+        }
         let half = (label.chars().count() as f64 * style::TICK_SIZE * 0.3) as i32;
         if px - half <= right_edge + 8 {
             continue;

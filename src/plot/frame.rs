@@ -251,6 +251,22 @@ pub fn legend_width<DB: DrawingBackend>(
     (labels.max(head) + 30).clamp(160, w * 2 / 5)
 }
 
+/// `label` cut with an ellipsis to about `max_px` pixels at `size` (DejaVu Sans averages
+/// about 0.6 em per character), so that category labels never run into each other.
+pub fn fit_label(label: &str, max_px: i32, size: f64) -> String {
+    let per_char = size * 0.6;
+    let fits = (max_px.max(0) as f64 / per_char).floor() as usize;
+    let n = label.chars().count();
+    if n <= fits.max(1) {
+        label.to_string()
+    } else {
+        let keep = fits.saturating_sub(1).max(1);
+        let mut out: String = label.chars().take(keep).collect();
+        out.push('…');
+        out
+    }
+}
+
 /// A compact number for tick labels and cell values: `12`, `1.5`, `0.25`, `1.2e-3`.
 pub fn short_number(x: f64) -> String {
     if !x.is_finite() {
@@ -279,6 +295,14 @@ pub fn short_number(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::short_number;
+
+    #[test]
+    fn labels_fit() {
+        assert_eq!(super::fit_label("lru", 200, 18.0), "lru");
+        let cut = super::fit_label("{\"cumulative\":[0.6,0.7,0.8]}", 108, 18.0);
+        assert_eq!(cut.chars().count(), 10);
+        assert!(cut.ends_with('…'));
+    }
 
     #[test]
     fn short_numbers() {

@@ -167,7 +167,7 @@ impl Figure for Heatmap {
         for (i, v) in self.x.values.iter().enumerate() {
             let (px, py) = chart.backend_coord(&(i as f64, -0.5));
             root.draw(&Text::new(
-                v.to_string(),
+                frame::fit_label(&v.to_string(), cell_w as i32 - 6, style::TICK_SIZE),
                 (px, py + 10),
                 tick.clone().pos(Pos::new(HPos::Center, VPos::Top)),
             ))?;
@@ -175,7 +175,7 @@ impl Figure for Heatmap {
         for (i, v) in self.y.values.iter().enumerate() {
             let (px, py) = chart.backend_coord(&(-0.5, i as f64));
             root.draw(&Text::new(
-                v.to_string(),
+                frame::fit_label(&v.to_string(), 95, style::TICK_SIZE),
                 (px - 10, py),
                 tick.clone().pos(Pos::new(HPos::Right, VPos::Center)),
             ))?;

@@ -88,6 +88,9 @@ pub struct SweepOptions {
     pub metric: Option<Metric>,
     /// The policy of second-axis lines and of the heatmap; default `speccache`.
     pub policy: Option<String>,
+    /// Values at which other varying axes are held (`(path, value)`); default: the value
+    /// of the first cell.
+    pub at: Vec<(String, String)>,
 }
 
 /// A sweep axis and its distinct values, in drawing order.
@@ -282,6 +285,7 @@ impl<'a> Plan<'a> {
         axis: Option<&str>,
         second: Option<&str>,
         policy: Option<&str>,
+        at: &[(String, String)],
     ) -> Result<Plan<'a>, PlotError> {
         let Some(first) = rows.first() else {
             return Err(PlotError::usage("the sweep has no rows"));
@@ -310,11 +314,28 @@ impl<'a> Plan<'a> {
                 )));
             }
         }
-        let fixed: Vec<(String, AxisValue)> = varying
+        for (k, _) in at {
+            check_axis(rows, k, "--at")?;
+            if *k == x || Some(k.as_str()) == second {
+                return Err(PlotError::usage(format!(
+                    "--at {k}: the axis is drawn, not held fixed; drop --at for it"
+                )));
+            }
+        }
+        let mut fixed: Vec<(String, AxisValue)> = Vec::new();
+        for k in varying
             .iter()
             .filter(|k| **k != x && Some(k.as_str()) != second)
-            .filter_map(|k| first.axes.get(k).map(|v| (k.clone(), v.clone())))
-            .collect();
+        {
+            let value = match at.iter().find(|(a, _)| a == k) {
+                Some((_, want)) => held_value(rows, k, want)?,
+                None => match first.axes.get(k) {
+                    Some(v) => v.clone(),
+                    None => continue,
+                },
+            };
+            fixed.push((k.clone(), value));
+        }
         let kept: Vec<&SweepRow> = rows
             .iter()
             .filter(|r| fixed.iter().all(|(k, v)| r.axes.get(k) == Some(v)))
@@ -440,6 +461,39 @@ impl<'a> Plan<'a> {
         let mut pts: Vec<Point> = pts.into_iter().map(|(p, _)| p).collect();
         pts.sort_by(|a, b| a.x.total_cmp(&b.x));
         Ok(pts)
+    }
+}
+
+/// The value of axis `path` written `want` (`10`, `10.0` and `lru` all match by meaning).
+fn held_value(rows: &[SweepRow], path: &str, want: &str) -> Result<AxisValue, PlotError> {
+    let scale = AxisScale::of(&rows.iter().collect::<Vec<_>>(), path);
+    let parsed = want.trim().parse::<f64>().ok();
+    scale
+        .values
+        .iter()
+        .find(|v| match (v, parsed) {
+            (AxisValue::Num(a), Some(b)) => *a == b,
+            _ => v.to_string() == want.trim(),
+        })
+        .cloned()
+        .ok_or_else(|| {
+            let all: Vec<String> = scale.values.iter().map(|v| v.to_string()).collect();
+            PlotError::usage(format!(
+                "--at {path}={want}: the sweep has no such value (values: {})",
+                all.join(", ")
+            ))
+        })
+}
+
+/// Parses `PATH=VALUE` of `--at`.
+pub fn parse_at(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(format!(
+            "`{s}` is not PATH=VALUE (e.g. drafts[0].accuracy.top1=0.8)"
+        )),
     }
 }
 

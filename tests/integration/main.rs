@@ -7,6 +7,7 @@ mod determinism;
 mod fitting;
 mod importers;
 mod invariants;
+mod live;
 mod navigation;
 mod plots;
 mod real_data;

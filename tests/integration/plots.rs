@@ -223,6 +223,7 @@ fn second_axis_gives_one_line_per_value() {
         second_axis: Some("cache.capacity".into()),
         metric: Some(Metric::Speedup),
         policy: None,
+        at: Vec::new(),
     };
     let written = plot_sweep(&sweep_rows(), dir.path(), &opts, &[Format::Svg]).unwrap();
     assert_eq!(
@@ -427,6 +428,16 @@ fn cli_rejects_bad_inputs_with_exit_code_2() {
         .assert()
         .code(2)
         .stderr(contains("nothing.json: cannot read"));
+    let csv = dir.path().join("results.csv");
+    std::fs::write(&csv, "cell,width\n").unwrap();
+    specsim()
+        .arg("plot")
+        .arg(&csv)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("plots read results.jsonl, not the CSV"));
 }
 
 #[test]
@@ -559,4 +570,34 @@ fn fit_report_figure_marks_the_aic_choice() {
     for f in &report.fits {
         assert!(s.contains(f.family.name()), "{} missing", f.family.name());
     }
+}
+
+#[test]
+fn at_holds_other_axes_where_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SweepOptions {
+        metric: Some(Metric::Speedup),
+        at: vec![("width".into(), "3".into())],
+        ..SweepOptions::default()
+    };
+    let written = plot_sweep(&sweep_rows(), dir.path(), &opts, &[Format::Svg]).unwrap();
+    assert!(svg(&written[0]).contains("held fixed: width = 3"));
+    let bad = SweepOptions {
+        at: vec![("width".into(), "4".into())],
+        ..SweepOptions::default()
+    };
+    let e = plot_sweep(&sweep_rows(), dir.path(), &bad, &[Format::Svg]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "--at width=4: the sweep has no such value (values: 1, 3)"
+    );
+    specsim()
+        .arg("plot")
+        .arg(fixture("sweep"))
+        .arg("--out")
+        .arg(dir.path())
+        .args(["--at", "width"])
+        .assert()
+        .code(2)
+        .stderr(contains("`width` is not PATH=VALUE"));
 }
