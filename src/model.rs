@@ -457,7 +457,10 @@ impl<'m> Sim<'m> {
 
     fn prefetch(&mut self, s: u32, p: PageId, work: Workload<'_>) {
         let c = self.cache_of(s);
-        if self.caches[c as usize].contains(p) {
+        // A page already cached (or in flight) is not fetched again, but the prediction counts
+        // as a use: without it the list's other pages can evict it (its own best guess) and a
+        // larger LRU cache can hit less than a smaller one.
+        if self.caches[c as usize].get(p).is_some() {
             return;
         }
         let step = u64::from(self.sessions[s as usize].iter) + 1;

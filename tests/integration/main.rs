@@ -14,4 +14,5 @@ mod real_data;
 mod replay;
 mod reproduce;
 mod statistics;
+mod studies;
 mod sweep;
