@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use rand::Rng;
-use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::dist::{Dist, DistSpec};
@@ -158,15 +157,13 @@ impl Site {
         let mut edges: Vec<[u32; 2]> = Vec::new();
         let mut queue = VecDeque::from([0u32]);
         let mut created = 1u32;
-        let mut seen = FxHashSet::default();
         while let Some(u) = queue.pop_front() {
             let d = out_degree.sample_count(&mut rng, 1).min(u64::from(n - 1)) as u32;
-            seen.clear();
+            let first = edges.len();
             for _ in 0..d {
                 let cross = created >= n || rng.random::<f64>() < cross_link_prob;
                 if !cross {
                     edges.push([u, created]);
-                    seen.insert(created);
                     queue.push_back(created);
                     created += 1;
                     continue;
@@ -175,7 +172,9 @@ impl Site {
                 let mut tries = 0;
                 while tries < 16 {
                     let v = rng.random_range(0..created);
-                    if v != u && seen.insert(v) {
+                    // A linear scan of u's links so far: cross links are few, and a hash
+                    // set per page cost more than the whole scan.
+                    if v != u && !edges[first..].iter().any(|e| e[1] == v) {
                         edges.push([u, v]);
                         break;
                     }
