@@ -25,6 +25,14 @@ struct Entry<E> {
     payload: E,
 }
 
+impl<E> Entry<E> {
+    /// `(time, sequence)` as one integer: a single comparison instead of two.
+    #[inline]
+    fn key(&self) -> u128 {
+        (u128::from(self.at.as_nanos()) << 64) | u128::from(self.seq)
+    }
+}
+
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
         self.seq == other.seq
@@ -41,8 +49,9 @@ impl<E> PartialOrd for Entry<E> {
 
 impl<E> Ord for Entry<E> {
     /// Reversed, so that the max-heap pops the earliest `(time, sequence)` first.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
+        other.key().cmp(&self.key())
     }
 }
 
