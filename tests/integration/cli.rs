@@ -192,3 +192,49 @@ fn help_has_examples() {
         .success()
         .stdout(predicate::str::contains("Examples:"));
 }
+
+#[test]
+fn run_and_sweep_draw_figures_with_plots() {
+    let t = tempfile::tempdir().unwrap();
+    let figs = t.path().join("figs");
+    specsim()
+        .args(["run", "--seed", "5", "--plots"])
+        .arg(&figs)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("figure files to"));
+    for f in [
+        "breakdown.png",
+        "breakdown.svg",
+        "cdf_iteration.svg",
+        "cdf_session.png",
+    ] {
+        let len = std::fs::metadata(figs.join(f))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(len > 1000, "{f} missing or empty");
+    }
+    let svg = std::fs::read_to_string(figs.join("breakdown.svg")).unwrap();
+    assert!(svg.contains("speccache") && svg.contains("oracle"));
+
+    let mut v: serde_json::Value =
+        serde_json::from_str(specsim::scenario::DEFAULT_SCENARIO).unwrap();
+    v["replications"] = 2.into();
+    v["sessions"] = 5.into();
+    v["sweep"] = serde_json::json!({"grid": [{"path": "width", "values": [1, 3]}]});
+    let scn = t.path().join("s.json");
+    std::fs::write(&scn, v.to_string()).unwrap();
+    let sfigs = t.path().join("sweep-figs");
+    specsim()
+        .arg("sweep")
+        .arg(&scn)
+        .arg("--out")
+        .arg(t.path().join("out"))
+        .arg("--quiet")
+        .arg("--plots")
+        .arg(&sfigs)
+        .assert()
+        .success();
+    let drawn: Vec<_> = std::fs::read_dir(&sfigs).unwrap().collect();
+    assert!(drawn.len() >= 4, "sweep figures: {}", drawn.len());
+}
