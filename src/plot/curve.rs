@@ -141,6 +141,31 @@ const VALUE_TICKS: usize = 15;
 
 /// Whether the x axis is labelled at its values (categories, or few numbers) rather than
 /// at round numbers.
+/// Draws the grid, the axis descriptions and the tick labels of a chart over a sweep axis.
+pub(crate) fn draw_axes<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut Chart2d<DB>,
+    x: &AxisScale,
+    y_desc: &str,
+) -> DrawResult<DB> {
+    let xs = x.clone();
+    let tick = move |v: &f64| xs.tick(*v);
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(TRANSPARENT)
+        .bold_line_style(style::LIGHT_GREY)
+        .x_desc(x.label())
+        .y_desc(y_desc)
+        .axis_desc_style(style::font(style::LABEL_SIZE).color(&style::TEXT))
+        .label_style(style::font(style::TICK_SIZE).color(&style::TEXT))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&|y| frame::short_number(*y));
+    if value_ticks(x) {
+        mesh.x_labels(0).disable_x_mesh();
+    }
+    mesh.draw()?;
+    draw_value_ticks(root, chart, x)
+}
+
 pub(crate) fn value_ticks(x: &AxisScale) -> bool {
     !x.numeric || x.values.len() <= VALUE_TICKS
 }
@@ -247,22 +272,7 @@ impl Figure for Curve {
             .x_label_area_size(70)
             .y_label_area_size(90)
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        let xs = self.x.clone();
-        let tick = move |x: &f64| xs.tick(*x);
-        let mut mesh = chart.configure_mesh();
-        mesh.light_line_style(TRANSPARENT)
-            .bold_line_style(style::LIGHT_GREY)
-            .x_desc(self.x.label())
-            .y_desc(self.metric.label())
-            .axis_desc_style(style::font(style::LABEL_SIZE).color(&style::TEXT))
-            .label_style(style::font(style::TICK_SIZE).color(&style::TEXT))
-            .x_label_formatter(&tick)
-            .y_label_formatter(&|y| frame::short_number(*y));
-        if value_ticks(&self.x) {
-            mesh.x_labels(0).disable_x_mesh();
-        }
-        mesh.draw()?;
-        draw_value_ticks(root, &chart, &self.x)?;
+        draw_axes(root, &mut chart, &self.x, &self.metric.label())?;
         frame::draw_line(
             chart.plotting_area(),
             vec![(x0, 1.0), (x1, 1.0)],

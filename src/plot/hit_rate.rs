@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::curve::{draw_band, draw_means, draw_value_ticks, value_ticks, y_range};
+use super::curve::{draw_axes, draw_band, draw_means, y_range};
 use super::frame::{self, DrawResult, LegendEntry, Swatch};
 use super::style::{self, Dash};
 use super::sweep::{AxisScale, Line, Plan};
@@ -141,22 +141,12 @@ impl Figure for HitRate {
             .x_label_area_size(70)
             .y_label_area_size(90)
             .build_cartesian_2d(x0..x1, 0.0..y1)?;
-        let xs = self.x.clone();
-        let tick = move |x: &f64| xs.tick(*x);
-        let mut mesh = chart.configure_mesh();
-        mesh.light_line_style(TRANSPARENT)
-            .bold_line_style(style::LIGHT_GREY)
-            .x_desc(self.x.label())
-            .y_desc("hit rate (fraction of page visits)")
-            .axis_desc_style(style::font(style::LABEL_SIZE).color(&style::TEXT))
-            .label_style(style::font(style::TICK_SIZE).color(&style::TEXT))
-            .x_label_formatter(&tick)
-            .y_label_formatter(&|y| frame::short_number(*y));
-        if value_ticks(&self.x) {
-            mesh.x_labels(0).disable_x_mesh();
-        }
-        mesh.draw()?;
-        draw_value_ticks(root, &chart, &self.x)?;
+        draw_axes(
+            root,
+            &mut chart,
+            &self.x,
+            "hit rate (fraction of page visits)",
+        )?;
         for g in &self.groups {
             draw_band(&mut chart, &g.all.points, g.color)?;
         }
