@@ -272,7 +272,7 @@ impl Figure for Curve {
             .x_label_area_size(70)
             .y_label_area_size(90)
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        draw_axes(root, &mut chart, &self.x, &self.metric.label())?;
+        draw_axes(root, &mut chart, &self.x, self.metric.label())?;
         frame::draw_line(
             chart.plotting_area(),
             vec![(x0, 1.0), (x1, 1.0)],
