@@ -278,6 +278,16 @@ impl ScenarioFile {
         serde_path_to_error::deserialize(de).map_err(|e| parse_error(source, e))
     }
 
+    /// Reads and parses a scenario file (not yet validated).
+    pub fn read(path: &Path) -> Result<ScenarioFile, ScenarioError> {
+        let source = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
+            file: source.clone(),
+            message: e.to_string(),
+        })?;
+        ScenarioFile::parse(&text, &source)
+    }
+
     /// Parses an already-decoded JSON value (used by sweeps after applying overrides).
     pub fn from_value(
         value: serde_json::Value,
@@ -310,13 +320,8 @@ fn parse_error(source: &str, e: serde_path_to_error::Error<serde_json::Error>) -
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let source = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
-            file: source.clone(),
-            message: e.to_string(),
-        })?;
-        let file = ScenarioFile::parse(&text, &source)?;
-        Scenario::build(file, &source, path.parent())
+        let file = ScenarioFile::read(path)?;
+        Scenario::build(file, &path.display().to_string(), path.parent())
     }
 
     /// The embedded default scenario.

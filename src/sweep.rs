@@ -181,13 +181,8 @@ pub struct Sweep {
 impl Sweep {
     /// Reads a scenario file with a `sweep` section and validates every axis value.
     pub fn load(path: &std::path::Path) -> Result<Sweep, ScenarioError> {
-        let source = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
-            file: source.clone(),
-            message: e.to_string(),
-        })?;
-        let file = ScenarioFile::parse(&text, &source)?;
-        Sweep::new(file, &source, path.parent())
+        let file = ScenarioFile::read(path)?;
+        Sweep::new(file, &path.display().to_string(), path.parent())
     }
 
     /// Builds the sweep of a parsed scenario file.
