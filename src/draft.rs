@@ -176,8 +176,8 @@ impl Draft {
         out: &mut Vec<PageId>,
     ) {
         out.clear();
-        let truth_is_link = truth.is_some_and(|t| links.contains(&t));
-        if truth_is_link && k >= links.len() {
+        // The scan for the truth among the links only matters when the list covers them all.
+        if k >= links.len() && truth.is_some_and(|t| links.contains(&t)) {
             out.extend_from_slice(links); // the whole action space fits in the list
             return;
         }
