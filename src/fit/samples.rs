@@ -219,13 +219,12 @@ fn parse_number(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-fn read_csv(
+/// A CSV reader over `text` (fields trimmed) and its header row; a bad header is an error
+/// at line 1 of `path`.
+pub fn csv_reader<'a>(
     path: &Path,
-    text: &str,
-    field: Option<&str>,
-    skip_missing: bool,
-    skipped: &std::cell::Cell<usize>,
-) -> Result<Vec<Located>, DataError> {
+    text: &'a str,
+) -> Result<(csv::Reader<&'a [u8]>, csv::StringRecord), DataError> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -233,6 +232,17 @@ fn read_csv(
         .headers()
         .map_err(|e| DataError::at(path, 1, format!("invalid CSV header: {e}")))?
         .clone();
+    Ok((rdr, headers))
+}
+
+fn read_csv(
+    path: &Path,
+    text: &str,
+    field: Option<&str>,
+    skip_missing: bool,
+    skipped: &std::cell::Cell<usize>,
+) -> Result<Vec<Located>, DataError> {
+    let (mut rdr, headers) = csv_reader(path, text)?;
     let names: Vec<&str> = headers.iter().collect();
     let col = match field {
         Some(f) => names.iter().position(|h| *h == f).ok_or_else(|| {

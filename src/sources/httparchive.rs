@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::{read_text, Dataset};
-use crate::fit::samples::DataError;
+use crate::fit::samples::{csv_reader, DataError};
 
 /// HTTP Archive's Speed Index percentiles (via rfordatascience/tidytuesday 2022-11-15).
 pub const DATASET: Dataset = Dataset {
@@ -57,13 +57,7 @@ fn probability(header: &str) -> Option<f64> {
 /// Reads a quantile table.
 pub fn read(path: &Path) -> Result<Vec<QuantileRow>, DataError> {
     let text = read_text(path)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| DataError::at(path, 1, format!("invalid CSV header: {e}")))?
-        .clone();
+    let (mut rdr, headers) = csv_reader(path, &text)?;
     let probs: Vec<Option<f64>> = headers.iter().map(probability).collect();
     if probs.iter().flatten().count() < 2 {
         return Err(DataError::at(

@@ -30,3 +30,10 @@ pub fn build(v: Value) -> Scenario {
     let file = ScenarioFile::from_value(v, "test").expect("scenario parses");
     Scenario::build(file, "test", None).expect("scenario is valid")
 }
+
+/// The shared data directory: `SPECSIM_DATA_DIR`, else `../shared/data` beside the crate.
+pub fn data_dir() -> std::path::PathBuf {
+    std::env::var_os("SPECSIM_DATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
+}

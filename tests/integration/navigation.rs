@@ -5,18 +5,13 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use specsim::navigation::{wiki_speedrun, wikispeedia};
+
+use super::common::data_dir;
 use specsim::replay::load_trace;
 use specsim::trajectory::Action;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/navigation")
-}
-
-/// The shared data directory: `SPECSIM_DATA_DIR`, else `../shared/data` beside the crate.
-fn data_dir() -> PathBuf {
-    std::env::var_os("SPECSIM_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
 }
 
 #[test]

@@ -7,11 +7,10 @@ use specsim::fit::profile::fit_llm;
 use specsim::sources::{har, httparchive, llmperf, thefastest};
 use specsim::study::{extremes, load, study, GroupBy, Metric};
 
+use super::common::data_dir;
+
 fn data(sub: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("SPECSIM_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data")));
-    let p = root.join(sub);
+    let p = data_dir().join(sub);
     if p.exists() {
         Some(p)
     } else {

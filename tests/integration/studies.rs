@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 use specsim::navigation::{wiki_speedrun, wikispeedia};
+
+use super::common::data_dir;
 use specsim::report::{PolicyRow, Report};
 use specsim::runner;
 use specsim::scenario::ScenarioFile;
@@ -15,13 +17,6 @@ use specsim::sweep::{set_path, Sweep};
 
 fn studies_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/studies")
-}
-
-/// The shared data directory: `SPECSIM_DATA_DIR`, else `../shared/data` beside the crate.
-fn data_dir() -> PathBuf {
-    std::env::var_os("SPECSIM_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
 }
 
 fn read_json(path: &Path) -> Value {
