@@ -278,11 +278,6 @@ impl Dist {
             min
         }
     }
-
-    /// True if the distribution always returns the same value.
-    pub fn is_constant(&self) -> bool {
-        matches!(self, Dist::Constant(_))
-    }
 }
 
 #[cfg(test)]

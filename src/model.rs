@@ -89,7 +89,6 @@ enum FetchState {
 struct Fetch {
     page: PageId,
     cache: u32,
-    demand: bool,
     in_cache: bool,
     state: FetchState,
     requested: SimTime,
@@ -437,7 +436,6 @@ impl<'m> Sim<'m> {
                 sess.outcome = Outcome::PartialHit;
                 self.wait_on(s, e.fetch);
                 if self.fetches[e.fetch as usize].state == FetchState::Queued {
-                    self.fetches[e.fetch as usize].demand = true;
                     self.pool.promote(e.fetch);
                 }
             }
@@ -508,7 +506,6 @@ impl<'m> Sim<'m> {
         self.fetches.push(Fetch {
             page,
             cache: c,
-            demand,
             in_cache: c != NIL,
             state: FetchState::Queued,
             requested: now,
