@@ -2,11 +2,11 @@
 //! scenario (one replication, every policy), and raw engine push/pop.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use specsim::engine::Engine;
-use specsim::model::{Sim, Workload};
 use specsim::runner::workload;
 use specsim::scenario::Scenario;
-use specsim::time::SimTime;
+use specsim::sim::engine::Engine;
+use specsim::sim::model::{Sim, Workload};
+use specsim::sim::time::SimTime;
 
 fn default_scenario(c: &mut Criterion) {
     let sc = Scenario::default_scenario();

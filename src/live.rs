@@ -1,9 +1,9 @@
 //! Live mode: SpecCache for real, over HTTP, against OpenAI-compatible LLM APIs.
 //!
-//! The parts are the simulator's (the [`Cache`](crate::cache::Cache), the
-//! [`Policy`](crate::policy::Policy), the draft/prefetch rules of `shared/spec/model.md`),
+//! The parts are the simulator's (the [`Cache`](crate::sim::cache::Cache), the
+//! [`Policy`](crate::sim::policy::Policy), the draft/prefetch rules of `shared/spec/model.md`),
 //! run under a wall clock with an HTTP fetcher and real LLM calls instead of a virtual clock
-//! and samplers. Every run writes a trace in the project's format ([`crate::trace`]).
+//! and samplers. Every run writes a trace in the project's format ([`crate::io::trace`]).
 //!
 //! - [`config`]: the live configuration file and its validation.
 //! - [`retry`]: timeouts, jittered backoff, `Retry-After`, the stop flag (Ctrl-C).

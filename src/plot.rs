@@ -14,9 +14,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::dist::Dist;
-use crate::output::write_atomic;
-use crate::report::Report;
+use crate::io::output::write_atomic;
+use crate::io::report::Report;
+use crate::sim::dist::Dist;
 
 mod breakdown;
 mod cdf;
@@ -333,15 +333,15 @@ pub fn plot_fit(
     render(&fig, dir, stem, &Format::ALL)
 }
 
-/// [`plot_fit`] for a [`crate::fit::FitReport`] of `samples`: every fitted family, the one
+/// [`plot_fit`] for a [`crate::data::fit::FitReport`] of `samples`: every fitted family, the one
 /// with the smallest AIC marked as chosen. Writes `dir/<stem>.svg` and `.png`.
 pub fn plot_fit_report(
     samples: &[f64],
-    report: &crate::fit::FitReport,
+    report: &crate::data::fit::FitReport,
     dir: &Path,
     stem: &str,
 ) -> Result<Vec<PathBuf>, PlotError> {
-    let mut problems = crate::problems::Problems::new();
+    let mut problems = crate::scenario::problems::Problems::new();
     let fitted: Vec<(String, Dist)> = report
         .fits
         .iter()

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::report::{PolicyRow, Report};
+use crate::io::report::{PolicyRow, Report};
 use crate::runner;
 use crate::scenario::{Scenario, ScenarioError, ScenarioFile};
 

@@ -5,12 +5,12 @@
 
 use rayon::prelude::*;
 
-use crate::metrics::RunMetrics;
-use crate::model::{Sim, Workload};
-use crate::policy::Policy;
-use crate::rng::StreamKey;
 use crate::scenario::Scenario;
-use crate::trajectory::Trajectory;
+use crate::sim::metrics::RunMetrics;
+use crate::sim::model::{Sim, Workload};
+use crate::sim::policy::Policy;
+use crate::sim::rng::StreamKey;
+use crate::sim::trajectory::Trajectory;
 
 /// Tag separating replication keys from the site's key under the scenario seed.
 const REPLICATION_TAG: u64 = 0x7265_706c; // "repl"
@@ -35,7 +35,7 @@ pub fn replication_key(seed: u64, r: u32) -> StreamKey {
 pub fn workload(
     scenario: &Scenario,
     r: u32,
-) -> (Vec<Trajectory>, Vec<crate::time::SimTime>, StreamKey) {
+) -> (Vec<Trajectory>, Vec<crate::sim::time::SimTime>, StreamKey) {
     let key = replication_key(scenario.file.seed, r);
     let site = &scenario.model.site;
     let n = scenario.file.sessions as usize;

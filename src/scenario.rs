@@ -1,25 +1,27 @@
 //! Scenario files: a serde mirror of the JSON (unknown fields rejected) and the validated,
 //! frozen [`Scenario`] built from it, reporting every problem with its field path.
 
+pub mod problems;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::EvictionKind;
-use crate::dist::{Dist, DistSpec};
-use crate::draft::DraftSpec;
-use crate::llm::LlmSpec;
-use crate::model::{Model, MAX_DRAFTS};
-use crate::policy::Policy;
-use crate::problems::{index, join, Problem, Problems};
-use crate::replay::{load_trace, Replay};
-use crate::rng::{Purpose, StreamKey};
-use crate::site::{Site, SiteSpec};
+use crate::io::replay::{load_trace, Replay};
+use crate::io::trace::TraceError;
+use crate::scenario::problems::{index, join, Problem, Problems};
+use crate::sim::cache::EvictionKind;
+use crate::sim::dist::{Dist, DistSpec};
+use crate::sim::draft::DraftSpec;
+use crate::sim::llm::LlmSpec;
+use crate::sim::model::{Model, MAX_DRAFTS};
+use crate::sim::policy::Policy;
+use crate::sim::rng::{Purpose, StreamKey};
+use crate::sim::site::{Site, SiteSpec};
+use crate::sim::time::{secs_to_nanos, SimTime};
+use crate::sim::trajectory::{Agent, AgentSpec};
 use crate::sweep::SweepSpec;
-use crate::time::{secs_to_nanos, SimTime};
-use crate::trace::TraceError;
-use crate::trajectory::{Agent, AgentSpec};
 
 /// The scenario the tool runs when none is given: the paper's WebWalkerQA setup.
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.json");

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::problems::{index, Problems};
-use crate::rng::combine;
+use crate::scenario::problems::{index, Problems};
 use crate::scenario::{Scenario, ScenarioError, ScenarioFile, SiteCache};
+use crate::sim::rng::combine;
 
 /// The `sweep` section of a scenario file.
 ///
@@ -355,7 +355,7 @@ impl Sweep {
         for (path, value) in &cell.coords {
             set_path(&mut v, path, value.clone()).map_err(|e| ScenarioError::Invalid {
                 file: self.source.clone(),
-                problems: vec![crate::problems::Problem {
+                problems: vec![crate::scenario::problems::Problem {
                     path: format!("sweep cell {}", cell.id),
                     message: e,
                 }],

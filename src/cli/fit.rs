@@ -6,19 +6,19 @@ use std::path::{Path, PathBuf};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
 use super::{failure, CliError, EXIT_BAD_INPUT};
-use crate::dist::DistSpec;
-use crate::fit::family::sig;
-use crate::fit::profile::{
+use crate::data::fit::family::sig;
+use crate::data::fit::profile::{
     choose, error_rate, fit_llm, Choice, FitSummary, LlmFit, LlmSample, Profile, ProfileDoc,
     EMPIRICAL_POINTS, PROFILE_VERSION,
 };
-use crate::fit::quantiles::{fit_quantiles, QuantileFit};
-use crate::fit::samples::{
+use crate::data::fit::quantiles::{fit_quantiles, QuantileFit};
+use crate::data::fit::samples::{
     check_latencies, read_samples, read_samples_with, DataError, Format, Located,
 };
-use crate::fit::{fit, FitReport};
-use crate::output::write_atomic;
-use crate::sources::{self, har, httparchive, llmperf, thefastest, Dataset};
+use crate::data::fit::{fit, FitReport};
+use crate::data::sources::{self, har, httparchive, llmperf, thefastest, Dataset};
+use crate::io::output::write_atomic;
+use crate::sim::dist::DistSpec;
 
 mod llm;
 mod quantiles;
@@ -217,7 +217,7 @@ fn fit_located(
 
 fn latency_doc(
     name: String,
-    source: crate::fit::profile::Source,
+    source: crate::data::fit::profile::Source,
     report: &FitReport,
     values: &[f64],
     empirical: bool,
@@ -263,7 +263,7 @@ fn plain(a: &FitArgs) -> Result<(), CliError> {
         .iter()
         .map(|x| x.value * a.scale.unwrap_or(1.0))
         .collect();
-    let source = crate::fit::profile::Source {
+    let source = crate::data::fit::profile::Source {
         dataset: sources::base_name(path),
         upstream: String::new(),
         licence: String::new(),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::{CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
-use crate::navigation::{wiki_speedrun, wikispeedia, ImportError, Summary};
+use crate::data::navigation::{wiki_speedrun, wikispeedia, ImportError, Summary};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use super::{CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
+use crate::io::trace::TraceWriter;
 use crate::live::agent::{run_all, workers};
 use crate::live::config::LiveConfig;
 use crate::live::retry::Stop;
 use crate::live::LiveError;
-use crate::policy::Policy;
-use crate::trace::TraceWriter;
+use crate::sim::policy::Policy;
 
 /// Exit code after Ctrl-C (128 + SIGINT), the trace so far written.
 pub const EXIT_INTERRUPTED: i32 = 130;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::{failure, load_scenario, with_threads, CliError};
-use crate::output::write_atomic;
-use crate::report::Report;
+use crate::io::output::write_atomic;
+use crate::io::report::Report;
 use crate::runner;
 use crate::scenario::Scenario;
 
@@ -83,7 +83,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
 
 /// The default scenario replaying `trace`, with its seed overridden.
 fn trace_scenario(trace: &std::path::Path, seed: Option<u64>) -> Result<Scenario, CliError> {
-    let replay = crate::replay::load_trace(trace)?;
+    let replay = crate::io::replay::load_trace(trace)?;
     let s = &replay.stats;
     eprintln!(
         "trace {}: {} sessions, {} iterations ({} clicks, {} backs, {} answers); recorded: {} target calls, {} fetches, {} root fetches, {} stage sets, {} draft calls; {} pages, {} placeholders for recorded out-degrees, {} pages with unknown links",
@@ -112,8 +112,8 @@ fn trace_scenario(trace: &std::path::Path, seed: Option<u64>) -> Result<Scenario
     Ok(scenario)
 }
 
-impl From<crate::trace::TraceError> for CliError {
-    fn from(e: crate::trace::TraceError) -> Self {
+impl From<crate::io::trace::TraceError> for CliError {
+    fn from(e: crate::io::trace::TraceError) -> Self {
         CliError {
             code: super::EXIT_BAD_INPUT,
             message: e.to_string(),

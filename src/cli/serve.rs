@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{load_scenario, CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
-use crate::dist::{Dist, DistSpec};
-use crate::draft::{AccuracySpec, Draft};
 use crate::live::llm_server::{self, LlmStandIn};
 use crate::live::server::Running;
 use crate::live::site_server::{self, SiteStandIn};
-use crate::problems::Problems;
-use crate::site::GraphFile;
+use crate::scenario::problems::Problems;
+use crate::sim::dist::{Dist, DistSpec};
+use crate::sim::draft::{AccuracySpec, Draft};
+use crate::sim::site::GraphFile;
 
 fn bad(message: String) -> CliError {
     CliError {
@@ -152,7 +152,7 @@ pub fn serve_llm(a: ServeLlmArgs) -> Result<(), CliError> {
         })?;
         let llm = draft
             .as_ref()
-            .map_or_else(|| crate::llm::Llm::constant(0.0), |d| d.llm.clone());
+            .map_or_else(|| crate::sim::llm::Llm::constant(0.0), |d| d.llm.clone());
         draft = Some(Draft::new("draft", llm, acc));
     }
     let require_key = match &a.require_key_env {

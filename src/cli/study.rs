@@ -6,8 +6,8 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
 use super::fit::print_out;
 use super::CliError;
-use crate::fit::family::sig;
-use crate::study::{extremes, load, study, GroupBy, Metric, StudyRow};
+use crate::data::fit::family::sig;
+use crate::data::study::{extremes, load, study, GroupBy, Metric, StudyRow};
 
 #[derive(Debug, clap::Args)]
 pub struct StudyArgs {

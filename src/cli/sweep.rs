@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use super::{failure, with_threads, CliError, EXIT_BAD_INPUT};
-use crate::report::Report;
-use crate::results::{manifest, merge, Results, MANIFEST};
+use crate::io::report::Report;
+use crate::io::results::{manifest, merge, Results, MANIFEST};
 use crate::runner;
 use crate::sweep::{Cell, Shard, Sweep};
 
@@ -146,7 +146,7 @@ fn run_cell(sweep: &Sweep, cell: &Cell) -> Result<Vec<serde_json::Value>, CliErr
     Ok(report
         .policies
         .iter()
-        .map(|r| crate::results::row_value(cell, r))
+        .map(|r| crate::io::results::row_value(cell, r))
         .collect())
 }
 

@@ -35,17 +35,17 @@ use super::prompt::{self, Decision, View};
 use super::retry::Stop;
 use super::web::{Fetcher, Page};
 use super::LiveError;
-use crate::cache::Cache;
-use crate::draft::pick_distinct;
-use crate::policy::Policy;
-use crate::rng::{Purpose, StreamKey};
-use crate::runner::replication_key;
-use crate::scenario::CacheScope;
-use crate::site::PageId;
-use crate::trace::{
+use crate::io::trace::{
     DraftCall, Header, IterationLine, LlmCall, PageRef, SessionLine, TraceAction, TraceLine,
     TraceWriter,
 };
+use crate::runner::replication_key;
+use crate::scenario::CacheScope;
+use crate::sim::cache::Cache;
+use crate::sim::draft::pick_distinct;
+use crate::sim::policy::Policy;
+use crate::sim::rng::{Purpose, StreamKey};
+use crate::sim::site::PageId;
 
 /// How a live run went.
 #[derive(Clone, Debug, Default, PartialEq)]

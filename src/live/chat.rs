@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::config::Endpoint;
 use super::retry::{next_step, parse_retry_after, BackoffSpec, Next, Stop};
 use super::web::transport;
-use crate::rng::{Purpose, StreamKey};
+use crate::sim::rng::{Purpose, StreamKey};
 
 /// An API key. Never printed.
 #[derive(Clone)]

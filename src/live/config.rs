@@ -9,9 +9,9 @@ use url::Url;
 
 use super::retry::BackoffSpec;
 use super::LiveError;
-use crate::policy::Policy;
-use crate::problems::{index, join, Problems};
+use crate::scenario::problems::{index, join, Problems};
 use crate::scenario::CacheSpec;
+use crate::sim::policy::Policy;
 
 /// A live configuration as written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -392,12 +392,12 @@ impl LiveConfig {
             }
             _ => {}
         }
-        if self.drafts.len() > crate::model::MAX_DRAFTS {
+        if self.drafts.len() > crate::sim::model::MAX_DRAFTS {
             p.push(
                 "drafts",
                 format!(
                     "at most {} drafts are supported, got {}",
-                    crate::model::MAX_DRAFTS,
+                    crate::sim::model::MAX_DRAFTS,
                     self.drafts.len()
                 ),
             );

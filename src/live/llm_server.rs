@@ -9,7 +9,7 @@
 //!   path (or if that page is not a button) it clicks a button picked by a stream keyed by
 //!   (task, step, page).
 //! - as the **draft** (the draft model name): a ranked list of `k` buttons that contains the
-//!   target's choice with the scenario draft's accuracy ([`crate::draft::Draft::predict`]).
+//!   target's choice with the scenario draft's accuracy ([`crate::sim::draft::Draft::predict`]).
 //!
 //! Delays come from the scenario's target and draft latency profiles, drawn from streams keyed
 //! by (task, step), so a `none` run and a `speccache` run of the same tasks see the same
@@ -30,12 +30,12 @@ use serde_json::{json, Value};
 use super::server::Running;
 use super::site_server::{label, page_of_path};
 use super::LiveError;
-use crate::draft::Draft;
-use crate::llm::Llm;
-use crate::rng::{Purpose, StreamKey};
-use crate::site::{PageId, Site};
-use crate::time::nanos_to_secs;
-use crate::trajectory::Agent;
+use crate::sim::draft::Draft;
+use crate::sim::llm::Llm;
+use crate::sim::rng::{Purpose, StreamKey};
+use crate::sim::site::{PageId, Site};
+use crate::sim::time::nanos_to_secs;
+use crate::sim::trajectory::Agent;
 
 /// Tag of the task streams under the seed.
 const TASK_TAG: u64 = 0x7461_736b; // "task"
@@ -306,10 +306,10 @@ pub fn serve(standin: LlmStandIn, bind: &str, workers: usize) -> Result<Running,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::draft::Accuracy;
-    use crate::problems::Problems;
-    use crate::site::GraphFile;
-    use crate::trajectory::AgentSpec;
+    use crate::scenario::problems::Problems;
+    use crate::sim::draft::Accuracy;
+    use crate::sim::site::GraphFile;
+    use crate::sim::trajectory::AgentSpec;
 
     fn standin(acc: f64) -> LlmStandIn {
         let site = GraphFile {

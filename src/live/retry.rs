@@ -5,7 +5,7 @@
 //! `d = min(max_s, base_s * 2^n)` with "equal jitter" (`d/2 + U(0, d/2)`), or the server's
 //! `Retry-After` when it is longer. A `Retry-After` beyond `max_retry_after_s` is not waited
 //! for: the call fails at once with a message saying so. Jitter comes from a named stream
-//! ([`crate::rng::StreamKey`]), never from a time-based seed.
+//! ([`crate::sim::rng::StreamKey`]), never from a time-based seed.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::problems::{join, Problems};
-use crate::rng::StreamRng;
+use crate::scenario::problems::{join, Problems};
+use crate::sim::rng::StreamRng;
 
 /// Backoff parameters as written in a live config (`backoff` section). Seconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,7 +146,7 @@ impl Stop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{Purpose, StreamKey};
+    use crate::sim::rng::{Purpose, StreamKey};
 
     #[test]
     fn backoff_doubles_with_equal_jitter_and_caps() {

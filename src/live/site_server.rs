@@ -17,9 +17,9 @@ use axum::Router;
 
 use super::server::Running;
 use super::LiveError;
-use crate::dist::Dist;
-use crate::rng::{Purpose, StreamKey};
-use crate::site::{PageId, Site};
+use crate::sim::dist::Dist;
+use crate::sim::rng::{Purpose, StreamKey};
+use crate::sim::site::{PageId, Site};
 
 /// Largest padding added to reach a page's size.
 const MAX_PAD: u64 = 4 << 20;
@@ -148,8 +148,8 @@ pub fn serve(standin: SiteStandIn, bind: &str, workers: usize) -> Result<Running
 mod tests {
     use super::*;
     use crate::live::html;
-    use crate::problems::Problems;
-    use crate::site::{GraphFile, PageSpec};
+    use crate::scenario::problems::Problems;
+    use crate::sim::site::{GraphFile, PageSpec};
 
     fn site() -> Site {
         GraphFile {

@@ -2,7 +2,7 @@
 //! configuration and compares, metric by metric, what was measured with what is simulated.
 //!
 //! The trace's sessions, pages, links and every recorded latency (target, draft, fetch of
-//! each visited page, predictions) become the simulator's workload ([`crate::replay`]); the
+//! each visited page, predictions) become the simulator's workload ([`crate::io::replay`]); the
 //! header gives the policy, width, cache capacity, scope, eviction and seed (the seed keys
 //! the `random` policy's picks, which the live run drew from the same streams). Sessions
 //! arrive in the simulator at their recorded start offsets (`started_at`), so sessions that
@@ -21,18 +21,18 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::LiveError;
-use crate::cache::EvictionKind;
-use crate::dist::Dist;
-use crate::draft::{Accuracy, Draft};
-use crate::llm::Llm;
-use crate::metrics::{IterationRecord, Outcome};
-use crate::model::{Model, Sim, Workload, MAX_DRAFTS};
-use crate::policy::Policy;
-use crate::replay::{load_trace, Replay};
+use crate::io::replay::{load_trace, Replay};
+use crate::io::stats::percentile_sorted;
+use crate::io::trace::{read_trace, Trace, TraceAction};
 use crate::runner::replication_key;
-use crate::stats::percentile_sorted;
-use crate::time::{nanos_to_secs, secs_to_nanos, SimTime};
-use crate::trace::{read_trace, Trace, TraceAction};
+use crate::sim::cache::EvictionKind;
+use crate::sim::dist::Dist;
+use crate::sim::draft::{Accuracy, Draft};
+use crate::sim::llm::Llm;
+use crate::sim::metrics::{IterationRecord, Outcome};
+use crate::sim::model::{Model, Sim, Workload, MAX_DRAFTS};
+use crate::sim::policy::Policy;
+use crate::sim::time::{nanos_to_secs, secs_to_nanos, SimTime};
 
 /// Per-iteration values of one run, live or simulated.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -18,7 +18,7 @@ use url::Url;
 use super::config::{origin_of, LiveSetup, WebSpec};
 use super::html::{self, Parsed};
 use super::retry::{next_step, parse_retry_after, BackoffSpec, Next, Stop};
-use crate::rng::{Purpose, StreamKey};
+use crate::sim::rng::{Purpose, StreamKey};
 
 /// A fetched, parsed page.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -11,8 +11,8 @@ use plotters::prelude::*;
 use super::frame::{self, DrawResult, LegendEntry, Swatch};
 use super::style::{self, Dash};
 use super::{Figure, PlotError};
-use crate::dist::Dist;
-use crate::rng::{Purpose, StreamKey};
+use crate::sim::dist::Dist;
+use crate::sim::rng::{Purpose, StreamKey};
 
 /// Draws per fitted distribution.
 const DRAWS: usize = 20_000;

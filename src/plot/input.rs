@@ -8,7 +8,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::PlotError;
-use crate::report::{Distribution, PolicyRow, Report};
+use crate::io::report::{Distribution, PolicyRow, Report};
 
 /// The fields of a policy row that figures read (a subset of [`PolicyRow`], same names and
 /// units). JSON has no NaN: a `null` written for an undefined interval (one replication)

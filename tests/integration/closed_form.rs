@@ -9,11 +9,11 @@
 //! target decides (`D >= T`) its answer is cancelled and the visit is a plain miss, so the
 //! hit term is `F`, not `D + F - T` (which would exceed `F`).
 
-use specsim::metrics::Outcome;
-use specsim::model::Sim;
-use specsim::policy::Policy;
 use specsim::runner::workload;
-use specsim::time::secs_to_nanos;
+use specsim::sim::metrics::Outcome;
+use specsim::sim::model::Sim;
+use specsim::sim::policy::Policy;
+use specsim::sim::time::secs_to_nanos;
 
 use super::common::{build, tree_scenario};
 
@@ -23,7 +23,7 @@ fn check(p: f64, t: f64, d: f64, f: f64) {
     v["drafts"][0]["accuracy"]["cumulative"] = serde_json::json!([p]);
     let sc = build(v);
     let (traj, arrivals, key) = workload(&sc, 0);
-    let work = specsim::model::Workload {
+    let work = specsim::sim::model::Workload {
         trajectories: &traj,
         arrivals: &arrivals,
         key,
@@ -107,7 +107,7 @@ fn useless_or_late_draft_exposes_every_fetch() {
 #[test]
 fn no_speculation_means_every_visit_is_a_miss() {
     let sc = build(tree_scenario(10, 3, 5.0, 1.0, 3.0, 0.0));
-    let report = specsim::report::Report::new(&sc, &specsim::runner::run(&sc));
+    let report = specsim::io::report::Report::new(&sc, &specsim::runner::run(&sc));
     let none = &report.policies[0];
     assert_eq!(none.policy, "none");
     assert_eq!(none.hit_rate, 0.0);

@@ -2,7 +2,7 @@
 //! numbers across policies.
 
 use assert_cmd::Command;
-use specsim::report::{PolicyRow, Report};
+use specsim::io::report::{PolicyRow, Report};
 use specsim::runner::run;
 
 use super::common::build;

@@ -2,7 +2,7 @@
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use specsim::fit::profile::{Profile, ProfileDoc};
+use specsim::data::fit::profile::{Profile, ProfileDoc};
 
 fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/fit/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -180,7 +180,7 @@ fn llm_profile_from_three_columns() {
     let Profile::Llm(spec) = &docs[0].profile else {
         panic!("not an LLM profile")
     };
-    let mut p = specsim::problems::Problems::new();
+    let mut p = specsim::scenario::problems::Problems::new();
     assert!(spec.build("target", &mut p).is_some());
     specsim()
         .args(["fit", &fixture("llm.csv"), "--ttft", "ttft_s"])

@@ -2,9 +2,9 @@
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use specsim::dist::DistSpec;
-use specsim::fit::profile::{Profile, ProfileDoc};
-use specsim::sources::{har, httparchive, llmperf, thefastest};
+use specsim::data::fit::profile::{Profile, ProfileDoc};
+use specsim::data::sources::{har, httparchive, llmperf, thefastest};
+use specsim::sim::dist::DistSpec;
 use std::path::PathBuf;
 
 fn fixture(path: &str) -> PathBuf {
@@ -254,7 +254,7 @@ fn committed_profiles_are_valid_scenario_inputs() {
             let doc: ProfileDoc =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(!doc.source.upstream.is_empty() && !doc.source.licence.is_empty());
-            let mut p = specsim::problems::Problems::new();
+            let mut p = specsim::scenario::problems::Problems::new();
             let ok = match &doc.profile {
                 Profile::Latency(d) => d.build("fetch", &mut p).is_some(),
                 Profile::Llm(l) => l.build("target", &mut p).is_some(),

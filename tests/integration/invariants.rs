@@ -2,12 +2,12 @@
 
 use proptest::prelude::*;
 use serde_json::json;
-use specsim::engine::Engine;
-use specsim::metrics::Outcome;
-use specsim::model::{Sim, Workload};
-use specsim::policy::Policy;
 use specsim::runner::workload;
-use specsim::time::SimTime;
+use specsim::sim::engine::Engine;
+use specsim::sim::metrics::Outcome;
+use specsim::sim::model::{Sim, Workload};
+use specsim::sim::policy::Policy;
+use specsim::sim::time::SimTime;
 
 use super::common::build;
 

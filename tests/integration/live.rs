@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::cargo::CommandCargoExt;
 use assert_cmd::Command;
 use serde_json::{json, Value};
-use specsim::trace::{read_trace, Trace, TraceAction};
+use specsim::io::trace::{read_trace, Trace, TraceAction};
 use tiny_http::{Header, Response, Server};
 
 fn fixture(name: &str) -> PathBuf {
@@ -362,7 +362,7 @@ fn llm_errors_are_retried_and_the_key_never_leaks() {
     assert_eq!(its[0].action, TraceAction::Click);
     assert_eq!(
         its[0].page,
-        Some(specsim::trace::PageRef::Name(format!("{}/b", site.url)))
+        Some(specsim::io::trace::PageRef::Name(format!("{}/b", site.url)))
     );
     let think = its[0].target.as_ref().unwrap().latency_s;
     assert!(think >= 1.0, "Retry-After: 1 was honoured: {think}");
@@ -671,7 +671,7 @@ fn every_request_goes_through_the_configured_proxy() {
     assert_eq!(its.len(), 2);
     assert_eq!(
         its[0].1.page,
-        Some(specsim::trace::PageRef::Name(
+        Some(specsim::io::trace::PageRef::Name(
             "http://site.invalid/a".into()
         ))
     );

@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use specsim::navigation::{wiki_speedrun, wikispeedia};
+use specsim::data::navigation::{wiki_speedrun, wikispeedia};
 
 use super::common::data_dir;
-use specsim::replay::load_trace;
-use specsim::trajectory::Action;
+use specsim::io::replay::load_trace;
+use specsim::sim::trajectory::Action;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/navigation")

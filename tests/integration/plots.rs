@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::str::contains;
-use specsim::dist::DistSpec;
 use specsim::plot::{
     plot_fit, plot_path, plot_report, plot_sweep, read_results, Format, Metric, Results,
     SweepOptions,
 };
-use specsim::problems::Problems;
+use specsim::scenario::problems::Problems;
+use specsim::sim::dist::DistSpec;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -135,7 +135,7 @@ fn report_figures_have_bars_curves_and_labels() {
 #[test]
 fn plot_report_takes_a_report_in_memory() {
     let text = std::fs::read_to_string(fixture("report.json")).unwrap();
-    let report: specsim::report::Report = serde_json::from_str(&text).unwrap();
+    let report: specsim::io::report::Report = serde_json::from_str(&text).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let written = plot_report(&report, dir.path()).unwrap();
     assert_eq!(written.len(), 6);
@@ -560,7 +560,7 @@ fn fit_report_figure_marks_the_aic_choice() {
     use statrs::distribution::{ContinuousCDF, Gamma};
     let g = Gamma::new(2.0, 1.0 / 1.5).unwrap();
     let samples: Vec<f64> = (1..=400).map(|i| g.inverse_cdf(i as f64 / 401.0)).collect();
-    let report = specsim::fit::fit(&samples).unwrap();
+    let report = specsim::data::fit::fit(&samples).unwrap();
     let best = report.best.unwrap().name();
     let dir = tempfile::tempdir().unwrap();
     let written = specsim::plot::plot_fit_report(&samples, &report, dir.path(), "g").unwrap();

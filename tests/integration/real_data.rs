@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use specsim::fit::profile::fit_llm;
-use specsim::sources::{har, httparchive, llmperf, thefastest};
-use specsim::study::{extremes, load, study, GroupBy, Metric};
+use specsim::data::fit::profile::fit_llm;
+use specsim::data::sources::{har, httparchive, llmperf, thefastest};
+use specsim::data::study::{extremes, load, study, GroupBy, Metric};
 
 use super::common::data_dir;
 
@@ -82,7 +82,7 @@ fn httparchive_real_file() {
     assert_eq!(rows.len(), 12);
     let mobile = httparchive::latest(&rows, "mobile").unwrap();
     assert_eq!(mobile.label("date"), Some("2022_10_01"));
-    let fits = specsim::fit::quantiles::fit_quantiles(&mobile.points).unwrap();
-    assert_eq!(fits[0].family, specsim::fit::Family::Lognormal);
+    let fits = specsim::data::fit::quantiles::fit_quantiles(&mobile.points).unwrap();
+    assert_eq!(fits[0].family, specsim::data::fit::Family::Lognormal);
     assert!(fits[0].max_rel_error < 0.05);
 }

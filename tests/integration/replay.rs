@@ -5,18 +5,18 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use rand::Rng;
-use specsim::model::{Sim, Workload};
-use specsim::policy::Policy;
-use specsim::replay::load_trace;
-use specsim::report::Report;
-use specsim::rng::{Purpose, StreamKey};
-use specsim::runner;
-use specsim::scenario::{Scenario, ScenarioFile};
-use specsim::time::SimTime;
-use specsim::trace::{
+use specsim::io::replay::load_trace;
+use specsim::io::report::Report;
+use specsim::io::trace::{
     DraftCall, Header, IterationLine, LlmCall, PageRef, SessionLine, StageCall, TraceAction,
     TraceLine, TraceWriter,
 };
+use specsim::runner;
+use specsim::scenario::{Scenario, ScenarioFile};
+use specsim::sim::model::{Sim, Workload};
+use specsim::sim::policy::Policy;
+use specsim::sim::rng::{Purpose, StreamKey};
+use specsim::sim::time::SimTime;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

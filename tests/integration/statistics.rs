@@ -3,10 +3,10 @@
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, LogNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use specsim::model::{Sim, Workload};
-use specsim::policy::Policy;
-use specsim::report::Report;
+use specsim::io::report::Report;
 use specsim::runner::{run, workload};
+use specsim::sim::model::{Sim, Workload};
+use specsim::sim::policy::Policy;
 
 use super::common::{build, tree_scenario};
 

@@ -7,10 +7,10 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use specsim::navigation::{wiki_speedrun, wikispeedia};
+use specsim::data::navigation::{wiki_speedrun, wikispeedia};
 
 use super::common::data_dir;
-use specsim::report::{PolicyRow, Report};
+use specsim::io::report::{PolicyRow, Report};
 use specsim::runner;
 use specsim::scenario::ScenarioFile;
 use specsim::sweep::{set_path, Sweep};

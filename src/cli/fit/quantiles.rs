@@ -68,7 +68,7 @@ pub(super) fn quantile_table(a: &FitArgs, dataset: Option<Dataset>) -> Result<()
         let best = &fits[0];
         let ln = fits
             .iter()
-            .find(|f| f.family == crate::fit::Family::Lognormal)
+            .find(|f| f.family == crate::data::fit::Family::Lognormal)
             .map_or_else(String::new, |f| f.params().describe());
         t.add_row(vec![
             Cell::new(r.line),
@@ -111,7 +111,7 @@ fn quantile_doc(
     let files = vec![path.to_path_buf()];
     let source = match dataset {
         Some(d) => d.source(&files, note),
-        None => crate::fit::profile::Source {
+        None => crate::data::fit::profile::Source {
             dataset: sources::base_name(path),
             upstream: String::new(),
             licence: String::new(),

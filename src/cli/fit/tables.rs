@@ -61,7 +61,7 @@ pub(super) fn fit_table(title: &str, r: &FitReport) -> String {
         None => format!("all samples equal: constant {}", r.median),
     };
     let mut choice = choice;
-    if let Some(crate::fit::Params::Pareto { shape, .. }) = r.best_fit().map(|b| b.params()) {
+    if let Some(crate::data::fit::Params::Pareto { shape, .. }) = r.best_fit().map(|b| b.params()) {
         if shape <= 1.0 {
             choice.push_str(&format!(
                 "\nwarning: pareto shape {} <= 1 has an infinite mean; simulated means will not settle (consider --empirical)",
@@ -69,11 +69,14 @@ pub(super) fn fit_table(title: &str, r: &FitReport) -> String {
             ));
         }
     }
-    if let Some(b) = r.best_fit().filter(|b| b.ks > crate::fit::profile::KS_MAX) {
+    if let Some(b) = r
+        .best_fit()
+        .filter(|b| b.ks > crate::data::fit::profile::KS_MAX)
+    {
         choice.push_str(&format!(
             "\nwarning: KS {:.3} > {}: no family fits well (consider --empirical)",
             b.ks,
-            crate::fit::profile::KS_MAX
+            crate::data::fit::profile::KS_MAX
         ));
     }
     format!(

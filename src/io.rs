@@ -1,0 +1,14 @@
+//! File formats in and out of the simulator, and writing them safely.
+//!
+//! - [`trace`]: the JSON Lines trace of recorded runs; [`replay`]: a trace turned into a site
+//!   and trajectories to replay.
+//! - [`report`]: the run report (one flat row per policy); [`stats`]: the estimators behind it.
+//! - [`results`]: sweep results (CSV, JSONL, manifest), merged across shards.
+//! - [`output`]: atomic file writes.
+
+pub mod output;
+pub mod replay;
+pub mod report;
+pub mod results;
+pub mod stats;
+pub mod trace;

@@ -1,0 +1,503 @@
+//! The action-observation cache: O(1) lookup and eviction, with an eviction-policy seam.
+//!
+//! Entries live in a slab; an intrusive doubly linked list orders them for eviction and a
+//! hash map (Fx, deterministic, never iterated for output) finds them by page. The
+//! [`EvictionPolicy`] trait decides what an access does to the order and which entry goes
+//! when the cache is full: [`Lru`] (the reference code's `OrderedDict`) and [`Fifo`] ship.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::sim::site::PageId;
+
+const NIL: u32 = u32::MAX;
+
+/// The eviction order of slots: a doubly linked list, most recently inserted at the head.
+#[derive(Clone, Debug)]
+pub struct OrderList {
+    prev: Vec<u32>,
+    next: Vec<u32>,
+    head: u32,
+    tail: u32,
+}
+
+impl Default for OrderList {
+    fn default() -> Self {
+        OrderList {
+            prev: Vec::new(),
+            next: Vec::new(),
+            head: NIL,
+            tail: NIL,
+        }
+    }
+}
+
+impl OrderList {
+    fn ensure(&mut self, slot: u32) {
+        let need = slot as usize + 1;
+        if self.prev.len() < need {
+            self.prev.resize(need, NIL);
+            self.next.resize(need, NIL);
+        }
+    }
+
+    /// Empties the list.
+    pub fn clear(&mut self) {
+        self.head = NIL;
+        self.tail = NIL;
+    }
+
+    /// Links `slot` at the head.
+    pub fn push_front(&mut self, slot: u32) {
+        self.ensure(slot);
+        let s = slot as usize;
+        self.prev[s] = NIL;
+        self.next[s] = self.head;
+        if self.head != NIL {
+            self.prev[self.head as usize] = slot;
+        } else {
+            self.tail = slot;
+        }
+        self.head = slot;
+    }
+
+    /// Unlinks `slot`.
+    pub fn unlink(&mut self, slot: u32) {
+        let s = slot as usize;
+        let (p, n) = (self.prev[s], self.next[s]);
+        if p != NIL {
+            self.next[p as usize] = n;
+        } else {
+            self.head = n;
+        }
+        if n != NIL {
+            self.prev[n as usize] = p;
+        } else {
+            self.tail = p;
+        }
+    }
+
+    /// The slot at the tail (oldest), if any.
+    pub fn back(&self) -> Option<u32> {
+        (self.tail != NIL).then_some(self.tail)
+    }
+}
+
+/// What an eviction policy must answer. Slots are small integers owned by the cache.
+pub trait EvictionPolicy {
+    /// A new entry was stored in `slot`.
+    fn inserted(&mut self, slot: u32);
+    /// The entry in `slot` was used.
+    fn accessed(&mut self, slot: u32);
+    /// The entry in `slot` left the cache.
+    fn removed(&mut self, slot: u32);
+    /// The slot to evict next.
+    fn victim(&self) -> Option<u32>;
+    /// Forgets every entry.
+    fn clear(&mut self);
+}
+
+/// Least recently used: an access moves the entry to the head.
+#[derive(Clone, Debug, Default)]
+pub struct Lru(OrderList);
+
+/// First in, first out: accesses do not change the order.
+#[derive(Clone, Debug, Default)]
+pub struct Fifo(OrderList);
+
+impl EvictionPolicy for Lru {
+    fn inserted(&mut self, slot: u32) {
+        self.0.push_front(slot);
+    }
+    fn accessed(&mut self, slot: u32) {
+        self.0.unlink(slot);
+        self.0.push_front(slot);
+    }
+    fn removed(&mut self, slot: u32) {
+        self.0.unlink(slot);
+    }
+    fn victim(&self) -> Option<u32> {
+        self.0.back()
+    }
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl EvictionPolicy for Fifo {
+    fn inserted(&mut self, slot: u32) {
+        self.0.push_front(slot);
+    }
+    fn accessed(&mut self, _slot: u32) {}
+    fn removed(&mut self, slot: u32) {
+        self.0.unlink(slot);
+    }
+    fn victim(&self) -> Option<u32> {
+        self.0.back()
+    }
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// The eviction policies a scenario can name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvictionKind {
+    /// Least recently used (default, as the reference code).
+    #[default]
+    Lru,
+    /// First in, first out.
+    Fifo,
+}
+
+/// Static dispatch over the shipped policies.
+#[derive(Clone, Debug)]
+pub enum AnyEviction {
+    /// LRU.
+    Lru(Lru),
+    /// FIFO.
+    Fifo(Fifo),
+}
+
+impl AnyEviction {
+    /// A fresh policy of the given kind.
+    pub fn new(kind: EvictionKind) -> Self {
+        match kind {
+            EvictionKind::Lru => AnyEviction::Lru(Lru::default()),
+            EvictionKind::Fifo => AnyEviction::Fifo(Fifo::default()),
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $p:ident => $e:expr) => {
+        match $self {
+            AnyEviction::Lru($p) => $e,
+            AnyEviction::Fifo($p) => $e,
+        }
+    };
+}
+
+impl EvictionPolicy for AnyEviction {
+    fn inserted(&mut self, slot: u32) {
+        delegate!(self, p => p.inserted(slot))
+    }
+    fn accessed(&mut self, slot: u32) {
+        delegate!(self, p => p.accessed(slot))
+    }
+    fn removed(&mut self, slot: u32) {
+        delegate!(self, p => p.removed(slot))
+    }
+    fn victim(&self) -> Option<u32> {
+        delegate!(self, p => p.victim())
+    }
+    fn clear(&mut self) {
+        delegate!(self, p => p.clear())
+    }
+}
+
+/// Capacities up to this use a linear index: for the reference code's 10 entries a scan of
+/// a few cache lines beats hashing.
+const LINEAR_MAX: usize = 32;
+
+/// Page -> slot index: a short vector for small caches, a hash map for large ones.
+#[derive(Clone, Debug)]
+enum Index {
+    Linear(Vec<(PageId, u32)>),
+    Hashed(FxHashMap<PageId, u32>),
+}
+
+impl Index {
+    fn with_capacity(capacity: usize) -> Self {
+        if capacity <= LINEAR_MAX {
+            Index::Linear(Vec::with_capacity(capacity))
+        } else {
+            let mut m = FxHashMap::default();
+            m.reserve(capacity.min(1 << 16));
+            Index::Hashed(m)
+        }
+    }
+
+    #[inline]
+    fn get(&self, page: PageId) -> Option<u32> {
+        match self {
+            Index::Linear(v) => v.iter().find(|e| e.0 == page).map(|e| e.1),
+            Index::Hashed(m) => m.get(&page).copied(),
+        }
+    }
+
+    #[inline]
+    fn insert(&mut self, page: PageId, slot: u32) {
+        match self {
+            Index::Linear(v) => v.push((page, slot)),
+            Index::Hashed(m) => {
+                m.insert(page, slot);
+            }
+        }
+    }
+
+    #[inline]
+    fn remove(&mut self, page: PageId) -> Option<u32> {
+        match self {
+            Index::Linear(v) => {
+                let i = v.iter().position(|e| e.0 == page)?;
+                Some(v.swap_remove(i).1)
+            }
+            Index::Hashed(m) => m.remove(&page),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Index::Linear(v) => v.len(),
+            Index::Hashed(m) => m.len(),
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Index::Linear(v) => v.clear(),
+            Index::Hashed(m) => m.clear(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Entry<V> {
+    page: PageId,
+    value: V,
+}
+
+/// A bounded map from page to `V` with pluggable eviction.
+#[derive(Clone, Debug)]
+pub struct Cache<V, P = AnyEviction> {
+    capacity: usize,
+    map: Index,
+    slots: Vec<Option<Entry<V>>>,
+    free: Vec<u32>,
+    policy: P,
+}
+
+impl<V> Cache<V, AnyEviction> {
+    /// An empty cache of `capacity` entries using the named policy.
+    pub fn with_kind(capacity: usize, kind: EvictionKind) -> Self {
+        Cache::new(capacity, AnyEviction::new(kind))
+    }
+}
+
+impl<V, P: EvictionPolicy> Cache<V, P> {
+    /// An empty cache of `capacity` entries (0 stores nothing).
+    pub fn new(capacity: usize, policy: P) -> Self {
+        Cache {
+            capacity,
+            map: Index::with_capacity(capacity),
+            slots: Vec::new(),
+            free: Vec::new(),
+            policy,
+        }
+    }
+
+    /// Maximum number of entries.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.len() == 0
+    }
+
+    /// Removes every entry, keeping allocations.
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.slots.clear();
+        self.free.clear();
+        self.policy.clear();
+    }
+
+    /// The entry for `page` without counting it as an access.
+    #[inline]
+    pub fn peek(&self, page: PageId) -> Option<&V> {
+        let s = self.map.get(page)?;
+        self.slots[s as usize].as_ref().map(|e| &e.value)
+    }
+
+    /// Mutable access without counting it as an access.
+    #[inline]
+    pub fn peek_mut(&mut self, page: PageId) -> Option<&mut V> {
+        let s = self.map.get(page)?;
+        self.slots[s as usize].as_mut().map(|e| &mut e.value)
+    }
+
+    /// The entry for `page`, counted as an access (LRU moves it to the front).
+    #[inline]
+    pub fn get(&mut self, page: PageId) -> Option<&mut V> {
+        let s = self.map.get(page)?;
+        self.policy.accessed(s);
+        self.slots[s as usize].as_mut().map(|e| &mut e.value)
+    }
+
+    /// True if `page` has an entry.
+    #[inline]
+    pub fn contains(&self, page: PageId) -> bool {
+        self.map.get(page).is_some()
+    }
+
+    /// Stores `value` for `page`. Returns the entries that left: the victim evicted to make
+    /// room, or `(page, value)` itself when the capacity is 0. Replacing an existing entry
+    /// returns the old value and counts as an access.
+    pub fn insert(&mut self, page: PageId, value: V) -> Option<(PageId, V)> {
+        if self.capacity == 0 {
+            return Some((page, value));
+        }
+        if let Some(s) = self.map.get(page) {
+            self.policy.accessed(s);
+            let e = self.slots[s as usize]
+                .as_mut()
+                .expect("mapped slot is full");
+            let old = std::mem::replace(&mut e.value, value);
+            return Some((page, old));
+        }
+        let evicted = if self.map.len() >= self.capacity {
+            self.evict()
+        } else {
+            None
+        };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(Entry { page, value });
+                s
+            }
+            None => {
+                self.slots.push(Some(Entry { page, value }));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.map.insert(page, slot);
+        self.policy.inserted(slot);
+        evicted
+    }
+
+    /// Removes the entry for `page`.
+    pub fn remove(&mut self, page: PageId) -> Option<V> {
+        let s = self.map.remove(page)?;
+        self.policy.removed(s);
+        self.free.push(s);
+        self.slots[s as usize].take().map(|e| e.value)
+    }
+
+    fn evict(&mut self) -> Option<(PageId, V)> {
+        let s = self.policy.victim()?;
+        let e = self.slots[s as usize].take()?;
+        self.map.remove(e.page);
+        self.policy.removed(s);
+        self.free.push(s);
+        Some((e.page, e.value))
+    }
+
+    /// Visits every entry in slot order (deterministic for a given history).
+    pub fn for_each(&self, mut f: impl FnMut(PageId, &V)) {
+        for e in self.slots.iter().flatten() {
+            f(e.page, &e.value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lru_evicts_least_recently_used() {
+        let mut c = Cache::with_kind(2, EvictionKind::Lru);
+        assert!(c.insert(1, 'a').is_none());
+        assert!(c.insert(2, 'b').is_none());
+        c.get(1);
+        assert_eq!(c.insert(3, 'c'), Some((2, 'b')));
+        assert!(c.contains(1) && c.contains(3));
+    }
+
+    #[test]
+    fn fifo_ignores_accesses() {
+        let mut c = Cache::with_kind(2, EvictionKind::Fifo);
+        c.insert(1, ());
+        c.insert(2, ());
+        c.get(1);
+        assert_eq!(c.insert(3, ()), Some((1, ())));
+    }
+
+    #[test]
+    fn zero_capacity_stores_nothing() {
+        let mut c = Cache::with_kind(0, EvictionKind::Lru);
+        assert_eq!(c.insert(7, 1), Some((7, 1)));
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn remove_then_reinsert_reuses_slots() {
+        let mut c = Cache::with_kind(2, EvictionKind::Lru);
+        c.insert(1, 10);
+        c.insert(2, 20);
+        assert_eq!(c.remove(1), Some(10));
+        assert!(c.insert(3, 30).is_none());
+        assert_eq!(c.insert(4, 40), Some((2, 20)));
+        assert_eq!(c.peek(3), Some(&30));
+        assert_eq!(c.len(), 2);
+    }
+
+    proptest::proptest! {
+        /// The O(1) LRU against a naive model: a Vec ordered from least to most recent.
+        #[test]
+        fn lru_matches_a_naive_model(
+            cap in 0usize..6,
+            ops in proptest::collection::vec((0u8..3, 0u32..10), 0..200),
+        ) {
+            let mut fast = Cache::with_kind(cap, EvictionKind::Lru);
+            let mut naive: Vec<(u32, u32)> = Vec::new();
+            for (i, (op, page)) in ops.into_iter().enumerate() {
+                let val = i as u32;
+                match op {
+                    0 => {
+                        let got = fast.insert(page, val);
+                        let want = if cap == 0 {
+                            Some((page, val))
+                        } else if let Some(pos) = naive.iter().position(|e| e.0 == page) {
+                            let old = naive.remove(pos);
+                            naive.push((page, val));
+                            Some(old)
+                        } else {
+                            let ev = (naive.len() >= cap).then(|| naive.remove(0));
+                            naive.push((page, val));
+                            ev
+                        };
+                        proptest::prop_assert_eq!(got, want);
+                    }
+                    1 => {
+                        let got = fast.get(page).copied();
+                        let want = naive.iter().position(|e| e.0 == page).map(|pos| {
+                            let e = naive.remove(pos);
+                            naive.push(e);
+                            e.1
+                        });
+                        proptest::prop_assert_eq!(got, want);
+                    }
+                    _ => {
+                        let got = fast.remove(page);
+                        let want = naive
+                            .iter()
+                            .position(|e| e.0 == page)
+                            .map(|pos| naive.remove(pos).1);
+                        proptest::prop_assert_eq!(got, want);
+                    }
+                }
+                proptest::prop_assert_eq!(fast.len(), naive.len());
+            }
+        }
+    }
+}

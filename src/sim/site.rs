@@ -1,0 +1,439 @@
+//! Websites as directed link graphs: generators, a JSON edge-list format, fast link lookup.
+//!
+//! The graph is a petgraph `DiGraph` whose nodes carry [`Page`] attributes. Because the event
+//! loop asks "what are the links of page u" at every step, the out-links are also kept in a
+//! compressed sparse row array (in edge insertion order, which is deterministic).
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::problems::{index, join, Problems};
+use crate::sim::dist::{Dist, DistSpec};
+use crate::sim::rng::{Purpose, StreamKey};
+
+/// Index of a page in a [`Site`].
+pub type PageId = u32;
+
+/// Attributes of one page.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Page {
+    /// Name or URL (may be empty for generated pages).
+    pub name: String,
+    /// Size of the fetched page in bytes (0 when unknown).
+    pub bytes: u64,
+    /// Index into [`Site::fetch_overrides`] when this page has its own fetch latency.
+    pub fetch: Option<u32>,
+}
+
+/// A website: link graph, root page, per-page attributes.
+#[derive(Clone, Debug)]
+pub struct Site {
+    graph: DiGraph<Page, ()>,
+    root: PageId,
+    offsets: Vec<u32>,
+    targets: Vec<PageId>,
+    fetch_overrides: Vec<Dist>,
+}
+
+/// How a scenario describes its site. Tagged by `"generator"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "generator", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SiteSpec {
+    /// A tree grown breadth-first from the root until `pages` exist, each page's out-degree
+    /// drawn from `out_degree`; a link goes to a random existing page instead of a new child
+    /// with probability `cross_link_prob`, and always once the page budget is spent.
+    Hierarchical {
+        /// Total number of pages (>= 2).
+        pages: u32,
+        /// Out-degree distribution (rounded, clamped to [1, pages - 1]).
+        out_degree: DistSpec,
+        /// Probability that a link is a cross link to an existing page.
+        #[serde(default)]
+        cross_link_prob: f64,
+        /// Page size distribution in bytes (default: sizes unknown, 0).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_bytes: Option<DistSpec>,
+    },
+    /// A graph given in the scenario itself (same fields as a graph file).
+    Inline(GraphFile),
+    /// A graph read from a JSON file (relative paths are relative to the scenario file).
+    File {
+        /// Path of the graph JSON file.
+        path: PathBuf,
+    },
+}
+
+/// The JSON edge-list format of a site.
+///
+/// ```json
+/// {"root": 0,
+///  "pages": [{"name": "/"}, {"name": "/a", "bytes": 52000}, {"name": "/b"}],
+///  "edges": [[0, 1], [0, 2], [1, 0]]}
+/// ```
+/// `pages` may be omitted, in which case the page count is one more than the largest index.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphFile {
+    /// Root page index (default 0).
+    #[serde(default)]
+    pub root: u32,
+    /// Page attributes, by index.
+    #[serde(default)]
+    pub pages: Vec<PageSpec>,
+    /// Directed links `[from, to]`.
+    pub edges: Vec<[u32; 2]>,
+}
+
+/// Attributes of a page in a graph file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageSpec {
+    /// Name or URL.
+    #[serde(default)]
+    pub name: String,
+    /// Size in bytes.
+    #[serde(default)]
+    pub bytes: u64,
+    /// This page's own fetch latency (default: the scenario's `fetch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch: Option<DistSpec>,
+}
+
+impl Site {
+    /// Builds a site from pages and edges (no validation: callers validate first).
+    pub fn from_parts(
+        pages: Vec<Page>,
+        edges: &[[u32; 2]],
+        root: PageId,
+        fetch_overrides: Vec<Dist>,
+    ) -> Site {
+        let mut graph = DiGraph::with_capacity(pages.len(), edges.len());
+        for p in pages {
+            graph.add_node(p);
+        }
+        for &[a, b] in edges {
+            graph.add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), ());
+        }
+        let n = graph.node_count();
+        let mut degree = vec![0u32; n + 1];
+        for &[a, _] in edges {
+            degree[a as usize + 1] += 1;
+        }
+        for i in 0..n {
+            degree[i + 1] += degree[i];
+        }
+        let offsets = degree;
+        let mut fill = offsets.clone();
+        let mut targets = vec![0; edges.len()];
+        for e in graph.edge_references() {
+            let a = e.source().index();
+            targets[fill[a] as usize] = e.target().index() as PageId;
+            fill[a] += 1;
+        }
+        Site {
+            graph,
+            root,
+            offsets,
+            targets,
+            fetch_overrides,
+        }
+    }
+
+    /// Generates a hierarchical site (see [`SiteSpec::Hierarchical`]).
+    pub fn hierarchical(
+        pages: u32,
+        out_degree: &Dist,
+        cross_link_prob: f64,
+        page_bytes: Option<&Dist>,
+        key: StreamKey,
+    ) -> Site {
+        let n = pages.max(2);
+        let mut rng = key.rng(0, 0, Purpose::Site);
+        let mut edges: Vec<[u32; 2]> = Vec::new();
+        let mut queue = VecDeque::from([0u32]);
+        let mut created = 1u32;
+        while let Some(u) = queue.pop_front() {
+            let d = out_degree.sample_count(&mut rng, 1).min(u64::from(n - 1)) as u32;
+            let first = edges.len();
+            for _ in 0..d {
+                let cross = created >= n || rng.random::<f64>() < cross_link_prob;
+                if !cross {
+                    edges.push([u, created]);
+                    queue.push_back(created);
+                    created += 1;
+                    continue;
+                }
+                // A cross link to an existing page other than u, not already linked.
+                let mut tries = 0;
+                while tries < 16 {
+                    let v = rng.random_range(0..created);
+                    // A linear scan of u's links so far: cross links are few, and a hash
+                    // set per page cost more than the whole scan.
+                    if v != u && !edges[first..].iter().any(|e| e[1] == v) {
+                        edges.push([u, v]);
+                        break;
+                    }
+                    tries += 1;
+                }
+            }
+        }
+        let pages = (0..created)
+            .map(|_| Page {
+                name: String::new(),
+                bytes: page_bytes.map_or(0, |d| d.sample_count(&mut rng, 0)),
+                fetch: None,
+            })
+            .collect();
+        Site::from_parts(pages, &edges, 0, Vec::new())
+    }
+
+    /// The root page, where every session starts.
+    #[inline]
+    pub fn root(&self) -> PageId {
+        self.root
+    }
+
+    /// Number of pages.
+    #[inline]
+    pub fn page_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    /// Number of links.
+    pub fn link_count(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// The out-links of `page`, in insertion order.
+    #[inline]
+    pub fn links(&self, page: PageId) -> &[PageId] {
+        let a = self.offsets[page as usize] as usize;
+        let b = self.offsets[page as usize + 1] as usize;
+        &self.targets[a..b]
+    }
+
+    /// The attributes of `page`.
+    #[inline]
+    pub fn page(&self, page: PageId) -> &Page {
+        &self.graph[NodeIndex::new(page as usize)]
+    }
+
+    /// The page's own fetch-latency distribution, if it has one.
+    #[inline]
+    pub fn fetch_override(&self, page: PageId) -> Option<&Dist> {
+        self.page(page)
+            .fetch
+            .map(|i| &self.fetch_overrides[i as usize])
+    }
+
+    /// The underlying petgraph graph.
+    pub fn graph(&self) -> &DiGraph<Page, ()> {
+        &self.graph
+    }
+
+    /// Median out-degree over pages with at least one link (0 for an empty site).
+    pub fn median_out_degree(&self) -> f64 {
+        let mut d: Vec<u32> = (0..self.page_count() as u32)
+            .map(|p| self.links(p).len() as u32)
+            .filter(|&d| d > 0)
+            .collect();
+        if d.is_empty() {
+            return 0.0;
+        }
+        d.sort_unstable();
+        let m = d.len() / 2;
+        if d.len() % 2 == 1 {
+            f64::from(d[m])
+        } else {
+            (f64::from(d[m - 1]) + f64::from(d[m])) / 2.0
+        }
+    }
+}
+
+impl GraphFile {
+    /// Validates indices and page attributes, then builds the site.
+    pub fn build(&self, path: &str, p: &mut Problems) -> Option<Site> {
+        let before = p.items().len();
+        let max_index = self.edges.iter().flat_map(|e| e.iter()).copied().max();
+        let n = if self.pages.is_empty() {
+            max_index
+                .map_or(0, |m| m as usize + 1)
+                .max(self.root as usize + 1)
+        } else {
+            self.pages.len()
+        };
+        if n == 0 {
+            p.push(join(path, "edges"), "a site needs at least one page");
+            return None;
+        }
+        if self.root as usize >= n {
+            p.push(
+                join(path, "root"),
+                format!(
+                    "page {} does not exist (the site has pages 0..{})",
+                    self.root,
+                    n - 1
+                ),
+            );
+        }
+        for (i, e) in self.edges.iter().enumerate() {
+            for (j, &v) in e.iter().enumerate() {
+                if v as usize >= n {
+                    p.push(
+                        index(&index(&join(path, "edges"), i), j),
+                        format!("page {v} does not exist (the site has pages 0..{})", n - 1),
+                    );
+                }
+            }
+        }
+        let mut overrides = Vec::new();
+        let mut pages = Vec::with_capacity(n);
+        for i in 0..n {
+            let spec = self.pages.get(i).cloned().unwrap_or_default();
+            let fetch = spec.fetch.as_ref().and_then(|f| {
+                let d = f.build(&join(&index(&join(path, "pages"), i), "fetch"), p)?;
+                overrides.push(d);
+                Some(overrides.len() as u32 - 1)
+            });
+            pages.push(Page {
+                name: spec.name,
+                bytes: spec.bytes,
+                fetch,
+            });
+        }
+        if p.items().len() > before {
+            return None;
+        }
+        Some(Site::from_parts(pages, &self.edges, self.root, overrides))
+    }
+
+    /// Reads a graph file.
+    pub fn read(file: &Path) -> Result<GraphFile, String> {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))?;
+        let de = &mut serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            format!("{path}: {}", e.into_inner())
+        })
+    }
+}
+
+impl SiteSpec {
+    /// Validates the spec and builds the site; `base` resolves relative file paths.
+    pub fn build(
+        &self,
+        path: &str,
+        base: Option<&Path>,
+        key: StreamKey,
+        p: &mut Problems,
+    ) -> Option<Site> {
+        match self {
+            SiteSpec::Hierarchical {
+                pages,
+                out_degree,
+                cross_link_prob,
+                page_bytes,
+            } => {
+                let before = p.items().len();
+                if *pages < 2 {
+                    p.push(
+                        join(path, "pages"),
+                        format!("must be at least 2, got {pages}"),
+                    );
+                }
+                p.probability(&join(path, "cross_link_prob"), *cross_link_prob);
+                let d = out_degree.build(&join(path, "out_degree"), p);
+                let b = page_bytes
+                    .as_ref()
+                    .and_then(|b| b.build(&join(path, "page_bytes"), p));
+                if p.items().len() > before {
+                    return None;
+                }
+                Some(Site::hierarchical(
+                    *pages,
+                    &d?,
+                    *cross_link_prob,
+                    b.as_ref(),
+                    key,
+                ))
+            }
+            SiteSpec::Inline(g) => g.build(path, p),
+            SiteSpec::File { path: file } => {
+                let full = match base {
+                    Some(b) if file.is_relative() => b.join(file),
+                    _ => file.clone(),
+                };
+                match GraphFile::read(&full) {
+                    Ok(g) => g.build(&format!("{path}(file {})", full.display()), p),
+                    Err(e) => {
+                        p.push(join(path, "path"), format!("{}: {e}", full.display()));
+                        None
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_follow_insertion_order() {
+        let g = GraphFile {
+            root: 0,
+            pages: vec![],
+            edges: vec![[0, 2], [0, 1], [2, 0], [0, 3]],
+        };
+        let s = g.build("site", &mut Problems::new()).unwrap();
+        assert_eq!(s.page_count(), 4);
+        assert_eq!(s.links(0), &[2, 1, 3]);
+        assert_eq!(s.links(1), &[] as &[u32]);
+        assert_eq!(s.links(2), &[0]);
+    }
+
+    #[test]
+    fn edge_to_missing_page_is_rejected() {
+        let g = GraphFile {
+            root: 0,
+            pages: vec![PageSpec::default(), PageSpec::default()],
+            edges: vec![[0, 1], [1, 5]],
+        };
+        let mut p = Problems::new();
+        assert!(g.build("site", &mut p).is_none());
+        assert_eq!(
+            p.items()[0].to_string(),
+            "site.edges[1][1]: page 5 does not exist (the site has pages 0..1)"
+        );
+    }
+
+    #[test]
+    fn hierarchical_site_has_requested_size_and_degree() {
+        let d = Dist::Constant(81.0);
+        let s = Site::hierarchical(3000, &d, 0.0, None, StreamKey::root(1));
+        assert_eq!(s.page_count(), 3000);
+        assert_eq!(s.median_out_degree(), 81.0);
+        assert!(
+            (0..3000).all(|p| s.links(p).len() == 81),
+            "every page has 81 links"
+        );
+        // The first 81 pages below the root are its children: a tree near the top.
+        assert_eq!(s.links(0), &(1..=81).collect::<Vec<u32>>()[..]);
+    }
+
+    #[test]
+    fn generation_is_deterministic() {
+        let d = Dist::Constant(5.0);
+        let a = Site::hierarchical(500, &d, 0.3, None, StreamKey::root(7));
+        let b = Site::hierarchical(500, &d, 0.3, None, StreamKey::root(7));
+        assert_eq!(a.targets, b.targets);
+        let c = Site::hierarchical(500, &d, 0.3, None, StreamKey::root(8));
+        assert_ne!(a.targets, c.targets);
+    }
+}
