@@ -95,6 +95,10 @@ pub struct RunMetrics {
     pub demand_fetches: u64,
     /// Bytes of all fetches.
     pub bytes_fetched: u64,
+    /// Fetch time requested: the sum of the service times of every fetch asked for (demand and
+    /// prefetch, whether it waited for a slot or not), nanoseconds. The offered fetch load of
+    /// a run is this over the slots and the time the sessions were active.
+    pub fetch_work: u64,
     /// Draft calls.
     pub draft_calls: u64,
     /// Draft output tokens.

@@ -514,6 +514,7 @@ impl<'m> Sim<'m> {
             waiters: NIL,
         });
         self.metrics.bytes_fetched += self.model.site.page(page).bytes;
+        self.metrics.fetch_work += duration;
         if demand {
             self.metrics.demand_fetches += 1;
         }
