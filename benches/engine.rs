@@ -5,7 +5,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use specsim::runner::workload;
 use specsim::scenario::Scenario;
 use specsim::sim::engine::Engine;
-use specsim::sim::model::{Sim, Workload};
+use specsim::sim::sampled::{Sim, Workload};
 use specsim::sim::time::SimTime;
 
 fn default_scenario(c: &mut Criterion) {

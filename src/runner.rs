@@ -7,9 +7,9 @@ use rayon::prelude::*;
 
 use crate::scenario::Scenario;
 use crate::sim::metrics::RunMetrics;
-use crate::sim::model::{Sim, Workload};
 use crate::sim::policy::Policy;
 use crate::sim::rng::StreamKey;
+use crate::sim::sampled::{Sim, Workload};
 use crate::sim::trajectory::Trajectory;
 
 /// Tag separating replication keys from the site's key under the scenario seed.

@@ -20,6 +20,8 @@ pub mod metrics;
 pub mod model;
 pub mod policy;
 pub mod rng;
+pub mod sampled;
 pub mod site;
 pub mod time;
 pub mod trajectory;
+pub mod world;

@@ -30,8 +30,9 @@ use crate::sim::dist::Dist;
 use crate::sim::draft::{Accuracy, Draft};
 use crate::sim::llm::Llm;
 use crate::sim::metrics::{IterationRecord, Outcome};
-use crate::sim::model::{Model, Sim, Workload, MAX_DRAFTS};
+use crate::sim::model::{Model, MAX_DRAFTS};
 use crate::sim::policy::Policy;
+use crate::sim::sampled::{Sim, Workload};
 use crate::sim::time::{nanos_to_secs, secs_to_nanos, SimTime};
 
 /// Per-iteration values of one run, live or simulated.

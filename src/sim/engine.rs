@@ -76,6 +76,13 @@ impl Bits {
         self.0[w] |= 1 << (i & 63);
     }
 
+    #[inline]
+    fn unset(&mut self, i: u64) {
+        if let Some(w) = self.0.get_mut((i >> 6) as usize) {
+            *w &= !(1 << (i & 63));
+        }
+    }
+
     fn clear(&mut self) {
         self.0.clear();
     }
@@ -89,6 +96,8 @@ pub struct Engine<E> {
     heap: BinaryHeap<Entry<E>>,
     cancelled: Bits,
     done: Bits,
+    /// Reserved keys not yet scheduled (live completions still under way).
+    reserved: Bits,
     ncancelled: usize,
     popped: u64,
 }
@@ -108,6 +117,7 @@ impl<E> Engine<E> {
             heap: BinaryHeap::new(),
             cancelled: Bits::default(),
             done: Bits::default(),
+            reserved: Bits::default(),
             ncancelled: 0,
             popped: 0,
         }
@@ -120,6 +130,7 @@ impl<E> Engine<E> {
         self.heap.clear();
         self.cancelled.clear();
         self.done.clear();
+        self.reserved.clear();
         self.ncancelled = 0;
         self.popped = 0;
     }
@@ -157,13 +168,56 @@ impl<E> Engine<E> {
         self.schedule_at(self.now + delay, payload)
     }
 
+    /// A key for an event whose time is not known yet: a completion that the outside world
+    /// (a live HTTP or LLM call) will deliver later with [`Engine::schedule_reserved`]. It can
+    /// be cancelled before it is scheduled; scheduling it then does nothing.
+    pub fn reserve(&mut self) -> EventKey {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.reserved.set(seq);
+        EventKey { seq }
+    }
+
+    /// Schedules a reserved event at `at` (clamped to now). Returns false, and schedules
+    /// nothing, if the key was cancelled meanwhile.
+    pub fn schedule_reserved(&mut self, key: EventKey, at: SimTime, payload: E) -> bool {
+        if !self.reserved.get(key.seq) {
+            return false; // cancelled meanwhile, or never reserved
+        }
+        self.reserved.unset(key.seq);
+        let at = at.max(self.now);
+        self.heap.push(Entry {
+            at,
+            seq: key.seq,
+            payload,
+        });
+        true
+    }
+
+    /// The time of the next live event, without popping it.
+    pub fn next_time(&mut self) -> Option<SimTime> {
+        while let Some(e) = self.heap.peek() {
+            if self.ncancelled > 0 && self.cancelled.get(e.seq) {
+                self.heap.pop();
+                self.ncancelled -= 1;
+                continue;
+            }
+            return Some(e.at);
+        }
+        None
+    }
+
     /// Cancels a pending event. Returns false if it already popped or was cancelled.
     pub fn cancel(&mut self, key: EventKey) -> bool {
         if key.seq >= self.next_seq || self.done.get(key.seq) || self.cancelled.get(key.seq) {
             return false;
         }
         self.cancelled.set(key.seq);
-        self.ncancelled += 1;
+        if self.reserved.get(key.seq) {
+            self.reserved.unset(key.seq); // not in the heap: nothing to skip later
+        } else {
+            self.ncancelled += 1;
+        }
         true
     }
 
@@ -241,6 +295,27 @@ mod tests {
         e.reset();
         e.schedule_at(SimTime(1), 7); // the same sequence number as before
         assert_eq!(e.pop(), Some((SimTime(1), 7)));
+    }
+
+    #[test]
+    fn reserved_events_are_scheduled_later_unless_cancelled() {
+        let mut e = Engine::new();
+        let a = e.reserve();
+        let b = e.reserve();
+        e.schedule_at(SimTime(5), 'x');
+        assert!(e.cancel(b));
+        assert!(e.schedule_reserved(a, SimTime(3), 'a'));
+        assert!(
+            !e.schedule_reserved(b, SimTime(1), 'b'),
+            "cancelled before it arrived"
+        );
+        assert_eq!(e.next_time(), Some(SimTime(3)));
+        assert_eq!(e.pop(), Some((SimTime(3), 'a')));
+        assert_eq!(e.pending(), 1);
+        assert_eq!(e.pop(), Some((SimTime(5), 'x')));
+        assert_eq!(e.pop(), None);
+        assert_eq!(e.next_time(), None);
+        assert_eq!(e.pending(), 0);
     }
 
     #[test]

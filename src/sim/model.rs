@@ -1,34 +1,38 @@
-//! The SpecCache model: sessions, target and draft calls, cache and fetches as events.
+//! The SpecCache model: `shared/spec/model.md`'s rules as event handlers, written once.
 //!
-//! This is `shared/spec/model.md` turned into event handlers. A [`Sim`] runs one
-//! replication of one policy over a fixed workload (trajectories and arrival times); it is
-//! reset and reused across runs so that, once warm, the event loop does not allocate.
+//! [`SpecCache`] holds the state of a run (sessions, caches, fetches, the fetch pool, the
+//! metrics) and reacts to [`Event`]s. It reads the clock and schedules its own timers through
+//! a [`Context`], and acts on the outside through a [`World`]: it asks the world to call the
+//! target and the drafts, to fetch pages and to run the extra stages, and reads their results
+//! when their completions are delivered. It never samples a latency nor reads a trajectory:
+//! under the sampled world ([`crate::sim::sampled`]) it is the simulator, under the live world
+//! ([`crate::live::world`]) it is the live agent's prefetching.
 //!
-//! Random draws come from [`StreamKey`] streams named by `(session, step, item, purpose)`,
-//! never from a shared generator, so every policy sees the same target latencies, draft
-//! answers and fetch times (common random numbers).
+//! [`Model`] is the validated description of a simulated system (what a scenario builds):
+//! the rules' parameters ([`Rules`]) plus what the sampled world draws from.
 
 use std::sync::Arc;
 
 use crate::sim::cache::{Cache, EvictionKind};
 use crate::sim::dist::Dist;
 use crate::sim::draft::{pick_distinct, Draft};
-use crate::sim::engine::{Engine, EventKey};
+use crate::sim::engine::EventKey;
 use crate::sim::fetch::{FetchId, FetchPool};
-use crate::sim::llm::{Call, Llm};
+use crate::sim::llm::Llm;
 use crate::sim::metrics::{IterationRecord, Outcome, RunMetrics};
 use crate::sim::policy::Policy;
 use crate::sim::rng::{Purpose, StreamKey};
 use crate::sim::site::{PageId, Site};
 use crate::sim::time::{Nanos, SimTime};
-use crate::sim::trajectory::{Recorded, Trajectory};
+use crate::sim::world::{Context, Decision, Event, SessionId, World};
 
 /// Most drafts a scenario may run side by side.
 pub const MAX_DRAFTS: usize = 4;
 
 const NIL: u32 = u32::MAX;
 
-/// The validated, immutable parameters of the simulated system.
+/// The validated, immutable description of a simulated system: the rules' parameters and
+/// the site and samplers the sampled world draws from.
 #[derive(Clone, Debug)]
 pub struct Model {
     /// The website.
@@ -57,25 +61,41 @@ pub struct Model {
     pub lookup_cost: Nanos,
 }
 
-/// What a replication simulates: the sessions' paths and start times.
-#[derive(Clone, Copy, Debug)]
-pub struct Workload<'a> {
-    /// One trajectory per session.
-    pub trajectories: &'a [Trajectory],
-    /// One arrival time per session.
-    pub arrivals: &'a [SimTime],
-    /// The replication's stream key (session `s` uses `key.child(s)`).
-    pub key: StreamKey,
+impl Model {
+    /// The parameters of the rules.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            width: self.width,
+            cache_capacity: self.cache_capacity,
+            eviction: self.eviction,
+            shared_cache: self.shared_cache,
+            fetch_slots: self.fetch_slots,
+            demand_priority: self.demand_priority,
+            lookup_cost: self.lookup_cost,
+            drafts: self.drafts.len().min(MAX_DRAFTS),
+        }
+    }
 }
 
+/// The parameters of SpecCache's rules: what the simulator and a live run share.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ev {
-    Arrive(u32),
-    Decide(u32),
-    DraftAnswer(u32, u8),
-    FetchDone(FetchId),
-    Observed(u32),
-    IterationEnd(u32),
+pub struct Rules {
+    /// Prefetch width `k`.
+    pub width: usize,
+    /// Cache capacity `C` in entries.
+    pub cache_capacity: usize,
+    /// Eviction policy.
+    pub eviction: EvictionKind,
+    /// One cache for all sessions (true) or one per session.
+    pub shared_cache: bool,
+    /// Concurrent fetch slots `W` (`None` = unlimited).
+    pub fetch_slots: Option<u32>,
+    /// Demand fetches jump the queue of prefetches.
+    pub demand_priority: bool,
+    /// Cost of serving a hit from the cache.
+    pub lookup_cost: Nanos,
+    /// Drafts called per iteration under `speccache` (at most [`MAX_DRAFTS`]).
+    pub drafts: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,13 +113,14 @@ struct Fetch {
     state: FetchState,
     requested: SimTime,
     started: SimTime,
-    duration: Nanos,
     waiters: u32,
 }
 
+/// A cache entry: the fetch that fills it, complete (`ready`) or in flight.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     fetch: FetchId,
+    ready: bool,
     web: Nanos,
     prefetched_unused: bool,
 }
@@ -110,24 +131,30 @@ struct Session {
     arrival: SimTime,
     iter: u32,
     at_root: bool,
+    /// The page the session is on (or, while it waits for the observation, going to).
+    page: PageId,
+    /// The page visited in the current iteration (`None` for an answer).
+    visiting: Option<PageId>,
     t0: SimTime,
     decided: SimTime,
+    observed_at: SimTime,
     think: Nanos,
     outcome: Outcome,
     web: Nanos,
     exposed: Nanos,
     queue: Nanos,
     stages: Nanos,
+    /// The fetch whose page the session observes.
+    fetch: FetchId,
     next_waiter: u32,
     drafts: [Option<EventKey>; MAX_DRAFTS],
 }
 
-/// A reusable simulator of one policy over one workload.
+/// The state of one run of SpecCache's rules under one policy.
 #[derive(Debug)]
-pub struct Sim<'m> {
-    model: &'m Model,
+pub struct SpecCache {
+    rules: Rules,
     policy: Policy,
-    engine: Engine<Ev>,
     sessions: Vec<Session>,
     fetches: Vec<Fetch>,
     caches: Vec<Cache<Entry>>,
@@ -137,24 +164,28 @@ pub struct Sim<'m> {
     records: Option<Vec<IterationRecord>>,
 }
 
-impl<'m> Sim<'m> {
-    /// A simulator of `model`.
-    pub fn new(model: &'m Model) -> Self {
-        Sim {
-            model,
+impl SpecCache {
+    /// The rules with parameters `rules`, ready for [`SpecCache::reset`].
+    pub fn new(rules: Rules) -> Self {
+        SpecCache {
+            rules,
             policy: Policy::None,
-            engine: Engine::new(),
             sessions: Vec::new(),
             fetches: Vec::new(),
             caches: Vec::new(),
-            pool: FetchPool::new(model.fetch_slots, model.demand_priority),
-            scratch: Vec::with_capacity(model.width * MAX_DRAFTS + 1),
+            pool: FetchPool::new(rules.fetch_slots, rules.demand_priority),
+            scratch: Vec::with_capacity(rules.width * MAX_DRAFTS + 1),
             metrics: RunMetrics::default(),
             records: None,
         }
     }
 
-    /// Keeps one [`IterationRecord`] per iteration of the next runs (for tests and traces).
+    /// The parameters.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Keeps one [`IterationRecord`] per iteration of the next runs.
     pub fn record_iterations(&mut self, on: bool) {
         self.records = on.then(Vec::new);
     }
@@ -164,49 +195,50 @@ impl<'m> Sim<'m> {
         self.records.as_deref().unwrap_or(&[])
     }
 
-    /// Runs `policy` over `work` and returns its metrics.
-    pub fn run(&mut self, policy: Policy, work: Workload<'_>) -> &RunMetrics {
-        self.reset(policy, work);
-        for (s, &at) in work.arrivals.iter().enumerate() {
-            self.engine.schedule_at(at, Ev::Arrive(s as u32));
-        }
-        while let Some((_, ev)) = self.engine.pop() {
-            self.handle(ev, work);
-        }
-        self.finish();
+    /// The metrics so far.
+    pub fn metrics(&self) -> &RunMetrics {
         &self.metrics
     }
 
-    fn reset(&mut self, policy: Policy, work: Workload<'_>) {
+    /// Mutable metrics, for the driver to add what the world counted.
+    pub fn metrics_mut(&mut self) -> &mut RunMetrics {
+        &mut self.metrics
+    }
+
+    /// Starts a run of `policy` with `sessions` sessions whose streams are `key.child(s)`;
+    /// `iterations` (a capacity hint) is how many iterations are expected in all. Keeps
+    /// allocations, so a warm model runs without allocating.
+    pub fn reset(&mut self, policy: Policy, key: StreamKey, sessions: usize, iterations: usize) {
         self.policy = policy;
-        self.engine.reset();
         self.fetches.clear();
         self.pool.reset();
-        let n = work.trajectories.len();
-        assert_eq!(n, work.arrivals.len(), "one arrival per trajectory");
         self.sessions.clear();
-        self.sessions.extend((0..n).map(|s| Session {
-            key: work.key.child(s as u64),
-            arrival: work.arrivals[s],
+        self.sessions.extend((0..sessions).map(|s| Session {
+            key: key.child(s as u64),
+            arrival: SimTime::ZERO,
             iter: 0,
             at_root: true,
-            t0: work.arrivals[s],
-            decided: work.arrivals[s],
+            page: 0,
+            visiting: None,
+            t0: SimTime::ZERO,
+            decided: SimTime::ZERO,
+            observed_at: SimTime::ZERO,
             think: 0,
             outcome: Outcome::Answer,
             web: 0,
             exposed: 0,
             queue: 0,
             stages: 0,
+            fetch: NIL,
             next_waiter: NIL,
             drafts: [None; MAX_DRAFTS],
         }));
         let wanted = if !policy.has_cache() {
             0
-        } else if self.model.shared_cache {
+        } else if self.rules.shared_cache {
             1
         } else {
-            n
+            sessions
         };
         for c in &mut self.caches {
             c.clear();
@@ -214,200 +246,162 @@ impl<'m> Sim<'m> {
         self.caches.truncate(wanted);
         while self.caches.len() < wanted {
             self.caches.push(Cache::with_kind(
-                self.model.cache_capacity,
-                self.model.eviction,
+                self.rules.cache_capacity,
+                self.rules.eviction,
             ));
         }
-        let iterations: usize = work.trajectories.iter().map(|t| t.iterations()).sum();
-        self.metrics.reset(iterations, n);
+        self.metrics.reset(iterations, sessions);
         if let Some(r) = &mut self.records {
             r.clear();
         }
     }
 
-    fn handle(&mut self, ev: Ev, work: Workload<'_>) {
+    /// Reacts to one event.
+    #[inline]
+    pub fn handle<C: Context, W: World<C>>(&mut self, ev: Event, cx: &mut C, w: &mut W) {
         match ev {
-            Ev::Arrive(s) => {
-                let root = work.trajectories[s as usize].root;
-                self.visit(s, root, 0, work);
-            }
-            Ev::Decide(s) => self.decide(s, work),
-            Ev::DraftAnswer(s, d) => self.draft_answer(s, d as usize, work),
-            Ev::FetchDone(f) => self.fetch_done(f, work),
-            Ev::Observed(s) => self.observed(s, work),
-            Ev::IterationEnd(s) => self.end_iteration(s, work),
+            Event::Arrive(s) => self.arrive(s, cx, w),
+            Event::Decided(s) => self.decide(s, cx, w),
+            Event::Drafted(s, d) => self.draft_answer(s, d, cx, w),
+            Event::Fetched(f) => self.fetch_done(f, cx, w),
+            Event::Observed(s) => self.observed(s, cx, w),
+            Event::StagesDone(s) => self.stages_done(s, cx, w),
         }
     }
 
-    fn cache_of(&self, s: u32) -> u32 {
+    /// Ends the run: prefetches still unused in the caches count as wasted.
+    pub fn finish(&mut self) {
+        let mut wasted = 0;
+        for c in &self.caches {
+            c.for_each(|_, e| wasted += u64::from(e.prefetched_unused));
+        }
+        self.metrics.prefetch_wasted += wasted;
+    }
+
+    fn cache_of(&self, s: SessionId) -> u32 {
         if !self.policy.has_cache() {
             NIL
-        } else if self.model.shared_cache {
+        } else if self.rules.shared_cache {
             0
         } else {
             s
         }
     }
 
-    fn recorded<'w>(&self, s: u32, work: Workload<'w>) -> Option<&'w Recorded> {
-        let t = &work.trajectories[s as usize];
-        let i = self.sessions[s as usize].iter as usize;
-        match t.steps.get(i) {
-            Some(step) => step.recorded.as_deref(),
-            None => t.answer_recorded.as_deref(),
-        }
+    fn arrive<C: Context, W: World<C>>(&mut self, s: SessionId, cx: &mut C, w: &mut W) {
+        let now = cx.now();
+        let root = w.root(s);
+        let sess = &mut self.sessions[s as usize];
+        sess.arrival = now;
+        sess.t0 = now;
+        sess.decided = now;
+        self.visit(s, root, 0, cx, w);
     }
 
-    fn begin_iteration(&mut self, s: u32, work: Workload<'_>) {
-        let now = self.engine.now();
-        let traj = &work.trajectories[s as usize];
-        let sess = &mut self.sessions[s as usize];
-        let i = sess.iter as usize;
-        if i >= traj.iterations() {
+    fn begin_iteration<C: Context, W: World<C>>(&mut self, s: SessionId, cx: &mut C, w: &mut W) {
+        let now = cx.now();
+        let i = self.sessions[s as usize].iter;
+        if !w.has_iteration(s, i) {
+            let sess = &self.sessions[s as usize];
             self.metrics.session_done(now.since(sess.arrival));
+            w.session_done(cx, s);
             return;
         }
+        let sess = &mut self.sessions[s as usize];
         sess.t0 = now;
         sess.stages = 0;
         sess.web = 0;
         sess.exposed = 0;
         sess.queue = 0;
-        let key = sess.key;
-        let recorded = self.recorded(s, work);
-        let call = match recorded.and_then(|r| r.target) {
-            Some((latency, tokens)) => {
-                self.metrics.replayed += 1;
-                Call { latency, tokens }
-            }
-            None => {
-                self.metrics.drawn += 1;
-                self.model
-                    .target
-                    .call(&mut key.rng(i as u64, 0, Purpose::Target))
-            }
-        };
-        self.sessions[s as usize].think = call.latency;
-        self.engine.schedule_in(call.latency, Ev::Decide(s));
-        let u = traj.page_before(i);
-        let truth = traj.steps.get(i).map(|st| st.page);
+        let (key, u) = (sess.key, sess.page);
+        w.start_target(cx, s, i);
         match self.policy {
             Policy::None | Policy::Cache => {}
             Policy::Random => {
                 let mut picks = std::mem::take(&mut self.scratch);
                 picks.clear();
-                let mut rng = key.rng(i as u64, 0, Purpose::RandomPick);
-                pick_distinct(
-                    self.model.site.links(u),
-                    self.model.width,
-                    None,
-                    &mut rng,
-                    &mut picks,
-                );
+                let mut rng = key.rng(u64::from(i), 0, Purpose::RandomPick);
+                pick_distinct(w.links(s, u), self.rules.width, None, &mut rng, &mut picks);
                 for &p in &picks {
-                    self.prefetch(s, p, work);
+                    self.prefetch(s, p, cx, w);
                 }
                 self.scratch = picks;
             }
             Policy::Oracle => {
-                if let Some(v) = truth {
-                    self.prefetch(s, v, work);
+                if let Some(v) = w.next_page(s, i) {
+                    self.prefetch(s, v, cx, w);
                 }
             }
             Policy::Speccache => {
-                for (d, draft) in self.model.drafts.iter().enumerate() {
-                    let call = match recorded.and_then(|r| r.drafts.get(d)) {
-                        Some(r) => {
-                            self.metrics.replayed += 1;
-                            Call {
-                                latency: r.latency,
-                                tokens: r.tokens,
-                            }
-                        }
-                        None => {
-                            self.metrics.drawn += 1;
-                            draft
-                                .llm
-                                .call(&mut key.rng(i as u64, d as u64, Purpose::DraftLatency))
-                        }
-                    };
+                for d in 0..self.rules.drafts {
+                    let (ev, tokens) = w.start_draft(cx, s, i, d as u8, u);
                     self.metrics.draft_calls += 1;
-                    self.metrics.draft_tokens += call.tokens;
-                    let ev = self
-                        .engine
-                        .schedule_in(call.latency, Ev::DraftAnswer(s, d as u8));
+                    self.metrics.draft_tokens += tokens;
                     self.sessions[s as usize].drafts[d] = Some(ev);
                 }
             }
         }
     }
 
-    fn draft_answer(&mut self, s: u32, d: usize, work: Workload<'_>) {
+    fn draft_answer<C: Context, W: World<C>>(
+        &mut self,
+        s: SessionId,
+        d: u8,
+        cx: &mut C,
+        w: &mut W,
+    ) {
         let sess = &mut self.sessions[s as usize];
-        sess.drafts[d] = None;
-        let i = sess.iter as usize;
-        let key = sess.key;
-        let traj = &work.trajectories[s as usize];
-        let u = traj.page_before(i);
-        let truth = traj.steps.get(i).map(|st| st.page);
+        sess.drafts[d as usize] = None;
+        let (i, u) = (sess.iter, sess.page);
         let mut picks = std::mem::take(&mut self.scratch);
-        // A recorded call without predictions recorded its latency only: draw the list.
-        match self
-            .recorded(s, work)
-            .and_then(|r| r.drafts.get(d))
-            .filter(|r| !r.predictions.is_empty())
-        {
-            Some(r) => {
-                self.metrics.replayed += 1;
-                picks.clear();
-                picks.extend(r.predictions.iter().take(self.model.width));
-            }
-            None => {
-                self.metrics.drawn += 1;
-                let mut rng = key.rng(i as u64, d as u64, Purpose::DraftPick);
-                self.model.drafts[d].predict(
-                    self.model.site.links(u),
-                    truth,
-                    self.model.width,
-                    &mut rng,
-                    &mut picks,
-                );
-            }
-        }
+        w.draft_list(s, i, d, u, self.rules.width, &mut picks);
         for &p in &picks {
-            self.prefetch(s, p, work);
+            self.prefetch(s, p, cx, w);
         }
         self.scratch = picks;
     }
 
-    fn decide(&mut self, s: u32, work: Workload<'_>) {
-        let now = self.engine.now();
+    fn decide<C: Context, W: World<C>>(&mut self, s: SessionId, cx: &mut C, w: &mut W) {
+        let now = cx.now();
         let sess = &mut self.sessions[s as usize];
         sess.decided = now;
+        sess.think = now.since(sess.t0);
         for d in 0..MAX_DRAFTS {
             if let Some(k) = sess.drafts[d].take() {
                 // The draft answered too late: its list is for a page the target has left.
-                if self.engine.cancel(k) {
+                if cx.cancel(k) {
                     self.metrics.drafts_late += 1;
                 }
             }
         }
-        let i = sess.iter as usize;
-        match work.trajectories[s as usize].steps.get(i) {
-            Some(step) => {
-                let v = step.page;
-                self.visit(s, v, i as u64 + 1, work);
+        let i = sess.iter;
+        match w.decision(s, i) {
+            Decision::Visit { page, .. } => {
+                self.sessions[s as usize].visiting = Some(page);
+                self.visit(s, page, i + 1, cx, w);
             }
-            None => {
-                self.sessions[s as usize].outcome = Outcome::Answer;
-                self.end_iteration(s, work);
+            Decision::Answer => {
+                let sess = &mut self.sessions[s as usize];
+                sess.visiting = None;
+                sess.outcome = Outcome::Answer;
+                self.end_iteration(s, cx, w);
             }
+            Decision::Abort => w.session_done(cx, s),
         }
     }
 
     /// The target (or the session start) needs page `v`: hit, partial hit or miss.
-    fn visit(&mut self, s: u32, v: PageId, step: u64, work: Workload<'_>) {
+    fn visit<C: Context, W: World<C>>(
+        &mut self,
+        s: SessionId,
+        v: PageId,
+        step: u32,
+        cx: &mut C,
+        w: &mut W,
+    ) {
+        self.sessions[s as usize].page = v;
         let c = self.cache_of(s);
-        let lookup = self.model.lookup_cost;
+        let lookup = self.rules.lookup_cost;
         let entry = if c == NIL {
             None
         } else {
@@ -422,14 +416,15 @@ impl<'m> Sim<'m> {
         }
         let sess = &mut self.sessions[s as usize];
         match entry {
-            Some((e, _)) if e.fetch == NIL => {
+            Some((e, _)) if e.ready => {
                 sess.outcome = Outcome::Hit;
                 sess.web = e.web + lookup;
                 sess.exposed = lookup;
+                sess.fetch = e.fetch;
                 if lookup == 0 {
-                    self.observed(s, work);
+                    self.observed(s, cx, w);
                 } else {
-                    self.engine.schedule_in(lookup, Ev::Observed(s));
+                    cx.schedule_in(lookup, Event::Observed(s));
                 }
             }
             Some((e, _)) => {
@@ -441,19 +436,25 @@ impl<'m> Sim<'m> {
             }
             None => {
                 sess.outcome = Outcome::Miss;
-                let f = self.new_fetch(s, v, step, true, c, work);
+                let f = self.new_fetch(s, v, step, true, c, cx, w);
                 self.wait_on(s, f);
             }
         }
     }
 
-    fn wait_on(&mut self, s: u32, f: FetchId) {
+    fn wait_on(&mut self, s: SessionId, f: FetchId) {
         let fetch = &mut self.fetches[f as usize];
         self.sessions[s as usize].next_waiter = fetch.waiters;
         fetch.waiters = s;
     }
 
-    fn prefetch(&mut self, s: u32, p: PageId, work: Workload<'_>) {
+    fn prefetch<C: Context, W: World<C>>(
+        &mut self,
+        s: SessionId,
+        p: PageId,
+        cx: &mut C,
+        w: &mut W,
+    ) {
         let c = self.cache_of(s);
         // A page already cached (or in flight) is not fetched again, but the prediction counts
         // as a use: without it the list's other pages can evict it (its own best guess) and a
@@ -461,48 +462,25 @@ impl<'m> Sim<'m> {
         if self.caches[c as usize].get(p).is_some() {
             return;
         }
-        let step = u64::from(self.sessions[s as usize].iter) + 1;
+        let step = self.sessions[s as usize].iter + 1;
         self.metrics.prefetch_issued += 1;
-        self.new_fetch(s, p, step, false, c, work);
+        self.new_fetch(s, p, step, false, c, cx, w);
     }
 
-    fn fetch_latency(&mut self, s: u32, page: PageId, step: u64, work: Workload<'_>) -> Nanos {
-        let traj = &work.trajectories[s as usize];
-        let recorded = match step {
-            0 => traj.root_fetch.filter(|_| page == traj.root),
-            _ => traj
-                .steps
-                .get(step as usize - 1)
-                .filter(|st| st.page == page)
-                .and_then(|st| st.recorded.as_ref())
-                .and_then(|r| r.fetch),
-        };
-        if let Some(ns) = recorded {
-            self.metrics.replayed += 1;
-            return ns;
-        }
-        self.metrics.drawn += 1;
-        let dist = self
-            .model
-            .site
-            .fetch_override(page)
-            .unwrap_or(&self.model.fetch);
-        let key = self.sessions[s as usize].key;
-        dist.sample_nanos(&mut key.rng(step, u64::from(page), Purpose::Fetch))
-    }
-
-    fn new_fetch(
+    #[allow(clippy::too_many_arguments)]
+    fn new_fetch<C: Context, W: World<C>>(
         &mut self,
-        s: u32,
+        s: SessionId,
         page: PageId,
-        step: u64,
+        step: u32,
         demand: bool,
         c: u32,
-        work: Workload<'_>,
+        cx: &mut C,
+        w: &mut W,
     ) -> FetchId {
-        let now = self.engine.now();
-        let duration = self.fetch_latency(s, page, step, work);
+        let now = cx.now();
         let f = self.fetches.len() as FetchId;
+        w.request_fetch(f, s, page, step, demand);
         self.fetches.push(Fetch {
             page,
             cache: c,
@@ -510,17 +488,15 @@ impl<'m> Sim<'m> {
             state: FetchState::Queued,
             requested: now,
             started: now,
-            duration,
             waiters: NIL,
         });
-        self.metrics.bytes_fetched += self.model.site.page(page).bytes;
-        self.metrics.fetch_work += duration;
         if demand {
             self.metrics.demand_fetches += 1;
         }
         if c != NIL {
             let entry = Entry {
                 fetch: f,
+                ready: false,
                 web: 0,
                 prefetched_unused: !demand,
             };
@@ -529,7 +505,7 @@ impl<'m> Sim<'m> {
             }
         }
         if self.pool.request(f, demand) {
-            self.start(f);
+            self.start(f, cx, w);
         }
         f
     }
@@ -539,31 +515,35 @@ impl<'m> Sim<'m> {
         if e.prefetched_unused {
             self.metrics.prefetch_wasted += 1;
         }
-        if e.fetch != NIL {
+        if !e.ready {
             self.fetches[e.fetch as usize].in_cache = false;
         }
     }
 
-    fn start(&mut self, f: FetchId) {
-        let now = self.engine.now();
+    fn start<C: Context, W: World<C>>(&mut self, f: FetchId, cx: &mut C, w: &mut W) {
         let fetch = &mut self.fetches[f as usize];
         fetch.state = FetchState::Running;
-        fetch.started = now;
-        let d = fetch.duration;
-        self.engine.schedule_in(d, Ev::FetchDone(f));
+        fetch.started = cx.now();
+        w.start_fetch(cx, f);
     }
 
-    fn fetch_done(&mut self, f: FetchId, work: Workload<'_>) {
-        let now = self.engine.now();
+    fn fetch_done<C: Context, W: World<C>>(&mut self, f: FetchId, cx: &mut C, w: &mut W) {
+        let now = cx.now();
         let fetch = &mut self.fetches[f as usize];
         fetch.state = FetchState::Done;
         let fetch = *fetch;
-        let web = fetch.started.since(fetch.requested) + fetch.duration;
+        let web = now.since(fetch.requested);
         if fetch.in_cache {
-            if let Some(e) = self.caches[fetch.cache as usize].peek_mut(fetch.page) {
-                if e.fetch == f {
-                    e.fetch = NIL;
-                    e.web = web;
+            let cache = &mut self.caches[fetch.cache as usize];
+            if cache.peek(fetch.page).is_some_and(|e| e.fetch == f) {
+                if w.fetch_ok(f) {
+                    if let Some(e) = cache.peek_mut(fetch.page) {
+                        e.ready = true;
+                        e.web = web;
+                    }
+                } else {
+                    // A failed fetch (live) is not kept: the next visit fetches again.
+                    cache.remove(fetch.page);
                 }
             }
         }
@@ -572,65 +552,55 @@ impl<'m> Sim<'m> {
             .pool
             .release(|id| fetches[id as usize].state == FetchState::Queued)
         {
-            self.start(next);
+            self.start(next, cx, w);
         }
-        let mut w = fetch.waiters;
-        while w != NIL {
-            let sess = &mut self.sessions[w as usize];
+        let mut waiter = fetch.waiters;
+        while waiter != NIL {
+            let sess = &mut self.sessions[waiter as usize];
             let next = sess.next_waiter;
             sess.next_waiter = NIL;
             sess.web = web;
             sess.exposed = now.since(sess.decided);
             sess.queue = fetch.started.since(fetch.requested.max(sess.decided));
-            self.observed(w, work);
-            w = next;
+            sess.fetch = f;
+            self.observed(waiter, cx, w);
+            waiter = next;
         }
     }
 
-    fn observed(&mut self, s: u32, work: Workload<'_>) {
+    fn observed<C: Context, W: World<C>>(&mut self, s: SessionId, cx: &mut C, w: &mut W) {
+        let now = cx.now();
+        let sess = &self.sessions[s as usize];
+        w.observed(s, sess.page, sess.fetch);
         let sess = &mut self.sessions[s as usize];
         if sess.at_root {
             sess.at_root = false;
             self.metrics.root_web += sess.exposed;
-            self.begin_iteration(s, work);
+            self.begin_iteration(s, cx, w);
             return;
         }
-        let i = sess.iter as usize;
-        let key = sess.key;
-        let recorded = self.recorded(s, work).and_then(|r| r.stages);
-        let total = match recorded {
-            Some(ns) => {
-                self.metrics.replayed += 1;
-                ns
-            }
-            None => {
-                let mut t: Nanos = 0;
-                for (j, st) in self.model.stages.iter().enumerate() {
-                    self.metrics.drawn += 1;
-                    t += st
-                        .call(&mut key.rng(i as u64, j as u64, Purpose::Stage))
-                        .latency;
-                }
-                t
-            }
-        };
-        self.sessions[s as usize].stages = total;
-        if total == 0 {
-            self.end_iteration(s, work);
-        } else {
-            self.engine.schedule_in(total, Ev::IterationEnd(s));
+        sess.observed_at = now;
+        let i = sess.iter;
+        if !w.start_stages(cx, s, i) {
+            self.sessions[s as usize].stages = 0;
+            self.end_iteration(s, cx, w);
         }
     }
 
-    fn end_iteration(&mut self, s: u32, work: Workload<'_>) {
-        let now = self.engine.now();
+    fn stages_done<C: Context, W: World<C>>(&mut self, s: SessionId, cx: &mut C, w: &mut W) {
+        let now = cx.now();
         let sess = &mut self.sessions[s as usize];
-        let traj = &work.trajectories[s as usize];
-        let i = sess.iter as usize;
+        sess.stages = now.since(sess.observed_at);
+        self.end_iteration(s, cx, w);
+    }
+
+    fn end_iteration<C: Context, W: World<C>>(&mut self, s: SessionId, cx: &mut C, w: &mut W) {
+        let now = cx.now();
+        let sess = &mut self.sessions[s as usize];
         let rec = IterationRecord {
             session: s,
             iteration: sess.iter,
-            page: traj.steps.get(i).map(|st| st.page),
+            page: sess.visiting,
             outcome: sess.outcome,
             start: sess.t0,
             latency: now.since(sess.t0),
@@ -642,19 +612,10 @@ impl<'m> Sim<'m> {
         };
         sess.iter += 1;
         self.metrics.iteration(&rec);
+        w.iteration_done(cx, &rec);
         if let Some(r) = &mut self.records {
             r.push(rec);
         }
-        self.begin_iteration(s, work);
-    }
-
-    fn finish(&mut self) {
-        let mut wasted = 0;
-        for c in &self.caches {
-            c.for_each(|_, e| wasted += u64::from(e.prefetched_unused));
-        }
-        self.metrics.prefetch_wasted += wasted;
-        self.metrics.events = self.engine.events_processed();
-        self.metrics.end_time = self.engine.now();
+        self.begin_iteration(s, cx, w);
     }
 }

@@ -11,8 +11,8 @@
 
 use specsim::runner::workload;
 use specsim::sim::metrics::Outcome;
-use specsim::sim::model::Sim;
 use specsim::sim::policy::Policy;
+use specsim::sim::sampled::Sim;
 use specsim::sim::time::secs_to_nanos;
 
 use super::common::{build, tree_scenario};
@@ -23,7 +23,7 @@ fn check(p: f64, t: f64, d: f64, f: f64) {
     v["drafts"][0]["accuracy"]["cumulative"] = serde_json::json!([p]);
     let sc = build(v);
     let (traj, arrivals, key) = workload(&sc, 0);
-    let work = specsim::sim::model::Workload {
+    let work = specsim::sim::sampled::Workload {
         trajectories: &traj,
         arrivals: &arrivals,
         key,

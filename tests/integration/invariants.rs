@@ -5,8 +5,8 @@ use serde_json::json;
 use specsim::runner::workload;
 use specsim::sim::engine::Engine;
 use specsim::sim::metrics::Outcome;
-use specsim::sim::model::{Sim, Workload};
 use specsim::sim::policy::Policy;
+use specsim::sim::sampled::{Sim, Workload};
 use specsim::sim::time::SimTime;
 
 use super::common::build;

@@ -13,9 +13,9 @@ use specsim::io::trace::{
 };
 use specsim::runner;
 use specsim::scenario::{Scenario, ScenarioFile};
-use specsim::sim::model::{Sim, Workload};
 use specsim::sim::policy::Policy;
 use specsim::sim::rng::{Purpose, StreamKey};
+use specsim::sim::sampled::{Sim, Workload};
 use specsim::sim::time::SimTime;
 
 fn fixture(name: &str) -> PathBuf {

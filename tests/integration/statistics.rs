@@ -5,8 +5,8 @@ use rand_distr::{Distribution, LogNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use specsim::io::report::Report;
 use specsim::runner::{run, workload};
-use specsim::sim::model::{Sim, Workload};
 use specsim::sim::policy::Policy;
+use specsim::sim::sampled::{Sim, Workload};
 
 use super::common::{build, tree_scenario};
 
