@@ -4,9 +4,14 @@ use std::path::PathBuf;
 
 use super::{CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
 use crate::io::trace::TraceWriter;
-use crate::live::agent::{run_all, workers};
-use crate::live::config::LiveConfig;
+use std::sync::Arc;
+
+use crate::live::chat::ChatClient;
+use crate::live::config::{LiveConfig, LiveSetup};
+use crate::live::exec::{Chat, Clients, Threads};
 use crate::live::retry::Stop;
+use crate::live::web::Fetcher;
+use crate::live::world;
 use crate::live::LiveError;
 use crate::sim::policy::Policy;
 
@@ -86,16 +91,15 @@ pub fn run(a: LiveArgs) -> Result<(), CliError> {
     }
     let setup = cfg.build(&source).map_err(bad)?;
     let stop = Stop::new();
-    let mut workers = workers(&setup, &stop).map_err(bad)?;
-    for w in &mut workers {
-        w.progress = !a.quiet;
-    }
+    // Clients read the API keys: create them before the trace file, so a bad key leaves no
+    // empty trace behind.
+    let clients = clients(&setup, &stop).map_err(bad)?;
     let file = std::fs::File::create(&a.trace).map_err(|e| CliError {
         code: EXIT_FAILURE,
         message: format!("{}: cannot create the trace: {e}", a.trace.display()),
     })?;
     let writer =
-        TraceWriter::new(std::io::BufWriter::new(file), workers[0].header()).map_err(|e| {
+        TraceWriter::new(std::io::BufWriter::new(file), world::header(&setup)).map_err(|e| {
             CliError {
                 code: EXIT_FAILURE,
                 message: format!("{}: cannot write the trace: {e}", a.trace.display()),
@@ -105,10 +109,12 @@ pub fn run(a: LiveArgs) -> Result<(), CliError> {
     if let Err(e) = ctrlc::set_handler(move || on_signal.raise()) {
         eprintln!("warning: Ctrl-C will not save the trace: {e}");
     }
-    let summary = run_all(&mut workers, writer).map_err(|e| CliError {
-        code: EXIT_FAILURE,
-        message: e.to_string(),
-    })?;
+    let summary = world::run(setup, Threads::new(clients), writer, stop, !a.quiet, false)
+        .map_err(|e| CliError {
+            code: EXIT_FAILURE,
+            message: e.to_string(),
+        })?
+        .summary;
     eprintln!("{}", summary.describe());
     if summary.interrupted {
         eprintln!(
@@ -132,4 +138,31 @@ pub fn run(a: LiveArgs) -> Result<(), CliError> {
         });
     }
     Ok(())
+}
+
+/// The real clients of a live configuration (API keys read from the environment now).
+fn clients(setup: &LiveSetup, stop: &Stop) -> Result<Clients, LiveError> {
+    let f = &setup.file;
+    let chat = |e, path: &str| -> Result<Arc<dyn Chat>, LiveError> {
+        ChatClient::new(
+            e,
+            path,
+            f.backoff.clone(),
+            f.seed,
+            setup.proxy.clone(),
+            stop.clone(),
+        )
+        .map(|c| Arc::new(c) as Arc<dyn Chat>)
+        .map_err(LiveError::Config)
+    };
+    Ok(Clients {
+        target: chat(&setup.target, "target")?,
+        drafts: setup
+            .drafts
+            .iter()
+            .enumerate()
+            .map(|(i, e)| chat(e, &format!("drafts[{i}]")))
+            .collect::<Result<_, _>>()?,
+        web: Arc::new(Fetcher::new(setup, stop.clone())),
+    })
 }

@@ -10,7 +10,8 @@ use url::Url;
 use super::retry::BackoffSpec;
 use super::LiveError;
 use crate::scenario::problems::{index, join, Problems};
-use crate::scenario::CacheSpec;
+use crate::scenario::{CacheSpec, FetcherSpec};
+use crate::sim::model::check_rules;
 use crate::sim::policy::Policy;
 
 /// A live configuration as written.
@@ -37,6 +38,9 @@ pub struct LiveConfig {
     /// The action-observation cache (as in scenario files).
     #[serde(default)]
     pub cache: CacheSpec,
+    /// The fetch pool (as in scenario files): concurrent fetch slots, demand priority.
+    #[serde(default)]
+    pub fetcher: FetcherSpec,
     /// Most iterations per session, the answer included (default 10).
     #[serde(default = "default_rounds")]
     pub max_rounds: u32,
@@ -57,7 +61,7 @@ pub struct LiveConfig {
     /// Times the target is asked again when its reply names no valid button (default 1).
     #[serde(default = "default_unparseable")]
     pub unparseable_retries: u32,
-    /// Sessions run at the same time, each with its own cache (default 1).
+    /// Sessions run at the same time (default 1); a new one starts when one ends.
     #[serde(default = "default_parallel")]
     pub parallel: u32,
     /// HTTP(S) proxy for every request, e.g. `http://user:pass@proxy:3128` (default none;
@@ -199,6 +203,20 @@ impl Default for WebSpec {
             max_page_chars: default_chars(),
             user_agent: default_agent(),
         }
+    }
+}
+
+/// `url` with any password replaced by `REDACTED`, for traces, logs and errors. Text that is
+/// not a URL is returned unchanged.
+pub fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            if u.set_password(Some("REDACTED")).is_err() {
+                return "[a URL with credentials]".to_string();
+            }
+            u.to_string()
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -382,37 +400,21 @@ impl LiveConfig {
                 ),
             }
         }
-        match self.policy {
-            Policy::Oracle => p.push(
+        if self.policy == Policy::Oracle {
+            p.push(
                 "policy",
                 "`oracle` needs the true next page, which a live run cannot know; use none, cache, random or speccache",
-            ),
-            Policy::Speccache if self.drafts.is_empty() => {
-                p.push("drafts", "policy `speccache` needs at least one draft, got none")
-            }
-            _ => {}
-        }
-        if self.drafts.len() > crate::sim::model::MAX_DRAFTS {
-            p.push(
-                "drafts",
-                format!(
-                    "at most {} drafts are supported, got {}",
-                    crate::sim::model::MAX_DRAFTS,
-                    self.drafts.len()
-                ),
             );
         }
+        check_rules(
+            self.width,
+            self.drafts.len(),
+            self.policy == Policy::Speccache,
+            self.fetcher.slots,
+            &mut p,
+        );
         if self.parallel == 0 {
             p.push("parallel", "must be at least 1, got 0");
-        }
-        if self.parallel > 1 && self.cache.scope == crate::scenario::CacheScope::Shared {
-            p.push(
-                "cache.scope",
-                "`shared` needs `parallel` 1 (sessions in parallel each keep their own cache)",
-            );
-        }
-        if self.width == 0 {
-            p.push("width", "must be at least 1 (the prefetch width k), got 0");
         }
         if self.max_rounds == 0 {
             p.push("max_rounds", "must be at least 1, got 0");
@@ -496,6 +498,17 @@ mod tests {
         for w in want {
             assert!(e.contains(w), "missing {w:?} in:\n{e}");
         }
+    }
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(
+            redact_url("http://user:s3cret@host:8081/v1"),
+            "http://user:REDACTED@host:8081/v1"
+        );
+        assert!(!redact_url("https://u:pw@x.org/").contains("pw"));
+        assert_eq!(redact_url("http://host/v1"), "http://host/v1");
+        assert_eq!(redact_url("not a url"), "not a url");
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! What the target and the drafts are asked, and how their replies are read.
 //!
 //! A page is offered WebWalker-style: the task, the page's URL, title and text (cut to
-//! `max_page_chars`), then numbered buttons `[n] label`, one per link. The target replies
-//! `CLICK [n]` or `ANSWER: ...`; a draft replies with up to `k` lines `[n] label`, most
-//! likely first. Replies are read leniently (see [`read_target`] and [`read_draft`]); a
-//! target reply that names no valid button is [`Decision::Unparseable`].
+//! `max_page_chars`), then numbered buttons `[n] label`, one per link. When the session has a
+//! page to go back to, a `Back: yes` line offers the back action. The target replies
+//! `CLICK [n]`, `BACK` or `ANSWER: ...`; a draft replies with up to `k` lines `[n] label` (or
+//! `BACK`), most likely first. Replies are read leniently (see [`read_target`] and
+//! [`read_draft`]); a target reply that names no valid action is [`Decision::Unparseable`].
 
 use super::chat::Message;
 use super::html::Link;
@@ -24,13 +25,16 @@ pub struct View<'a> {
     pub text: &'a str,
     /// The buttons.
     pub buttons: &'a [Link],
+    /// Whether the back action is offered (there is an earlier page).
+    pub back: bool,
     /// Most characters of text shown.
     pub max_chars: usize,
 }
 
 const TARGET_SYSTEM: &str = "You are a web agent solving a task by browsing a website. \
 Each turn you see the current page and its buttons. Reply with exactly one line: \
-`CLICK [n]` to press button n, or `ANSWER: <your answer>` once you can answer the task.";
+`CLICK [n]` to press button n, `BACK` to return to the previous page (when the page says \
+`Back: yes`), or `ANSWER: <your answer>` once you can answer the task.";
 
 fn page_message(v: &View<'_>) -> String {
     let text = match v.text.char_indices().nth(v.max_chars) {
@@ -41,6 +45,13 @@ fn page_message(v: &View<'_>) -> String {
         "Task: {}\nStep: {}\nURL: {}\nTitle: {}\nPage text:\n{}\n\nButtons:\n",
         v.task, v.step, v.url, v.title, text
     );
+    if v.back {
+        // Before the buttons, so that readers of the button list are not disturbed.
+        s.insert_str(
+            s.len() - "\nButtons:\n".len(),
+            "Back: yes (BACK returns to the previous page)\n",
+        );
+    }
     for (i, b) in v.buttons.iter().enumerate() {
         s.push_str(&format!("[{i}] {}\n", b.label));
     }
@@ -93,6 +104,8 @@ pub fn draft_messages(v: &View<'_>, k: usize) -> Vec<Message> {
 pub enum Decision {
     /// Press button `n`.
     Click(usize),
+    /// Go back to the previous page.
+    Back,
     /// Answer the task.
     Answer(String),
     /// The reply names no valid button and does not answer.
@@ -154,9 +167,31 @@ fn button_of(line: &str, buttons: &[Link]) -> Option<usize> {
         .position(|b| b.label.eq_ignore_ascii_case(rest))
 }
 
+/// Whether a line is the back action (`BACK`, `CLICK BACK`, `[back]`, any case).
+fn is_back(line: &str) -> bool {
+    let l = strip_decoration(line);
+    let l = l
+        .strip_prefix("CLICK")
+        .or_else(|| l.strip_prefix("click"))
+        .unwrap_or(l)
+        .trim_start_matches([':', ' '])
+        .trim_matches(['[', ']', '.']);
+    l.eq_ignore_ascii_case("back")
+}
+
+/// One entry of a draft's list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pick {
+    /// Button `n`.
+    Button(usize),
+    /// The back action.
+    Back,
+}
+
 /// Reads the target's reply: `ANSWER...` on a line answers; otherwise the first line naming a
-/// valid button clicks it; otherwise [`Decision::Unparseable`].
-pub fn read_target(reply: &str, buttons: &[Link]) -> Decision {
+/// valid button clicks it, or the back action when `back` is offered; otherwise
+/// [`Decision::Unparseable`].
+pub fn read_target(reply: &str, buttons: &[Link], back: bool) -> Decision {
     for line in reply.lines() {
         let l = strip_decoration(line);
         if l.get(..6).is_some_and(|h| h.eq_ignore_ascii_case("answer")) {
@@ -166,22 +201,31 @@ pub fn read_target(reply: &str, buttons: &[Link]) -> Decision {
     }
     reply
         .lines()
-        .find_map(|l| button_of(l, buttons))
-        .map_or(Decision::Unparseable, Decision::Click)
+        .find_map(|l| {
+            if back && is_back(l) {
+                Some(Decision::Back)
+            } else {
+                button_of(l, buttons).map(Decision::Click)
+            }
+        })
+        .unwrap_or(Decision::Unparseable)
 }
 
-/// Reads a draft's reply: up to `k` distinct valid buttons, in the order given. Lines that
-/// name no valid button are skipped.
-pub fn read_draft(reply: &str, buttons: &[Link], k: usize) -> Vec<usize> {
+/// Reads a draft's reply: up to `k` distinct valid actions (buttons, and the back action when
+/// `back` is offered), in the order given. Lines that name no valid action are skipped.
+pub fn read_draft(reply: &str, buttons: &[Link], back: bool, k: usize) -> Vec<Pick> {
     let mut out = Vec::with_capacity(k);
     for l in reply.lines() {
         if out.len() == k {
             break;
         }
-        if let Some(n) = button_of(l, buttons) {
-            if !out.contains(&n) {
-                out.push(n);
-            }
+        let pick = if back && is_back(l) {
+            Some(Pick::Back)
+        } else {
+            button_of(l, buttons).map(Pick::Button)
+        };
+        if let Some(p) = pick.filter(|p| !out.contains(p)) {
+            out.push(p);
         }
     }
     out
@@ -205,16 +249,29 @@ mod tests {
     #[test]
     fn target_replies_in_many_shapes() {
         let b = buttons();
-        assert_eq!(read_target("CLICK [2]", &b), Decision::Click(2));
-        assert_eq!(read_target("I think...\n`CLICK 1`", &b), Decision::Click(1));
-        assert_eq!(read_target("click: about us", &b), Decision::Click(1));
+        assert_eq!(read_target("CLICK [2]", &b, false), Decision::Click(2));
         assert_eq!(
-            read_target("ANSWER: March 3", &b),
+            read_target("I think...\n`CLICK 1`", &b, false),
+            Decision::Click(1)
+        );
+        assert_eq!(
+            read_target("click: about us", &b, false),
+            Decision::Click(1)
+        );
+        assert_eq!(
+            read_target("ANSWER: March 3", &b, true),
             Decision::Answer("March 3".into())
         );
-        assert_eq!(read_target("CLICK [7]", &b), Decision::Unparseable);
-        assert_eq!(read_target("12 monkeys", &b), Decision::Unparseable);
-        assert_eq!(read_target("", &b), Decision::Unparseable);
+        assert_eq!(read_target("CLICK [7]", &b, false), Decision::Unparseable);
+        assert_eq!(read_target("12 monkeys", &b, false), Decision::Unparseable);
+        assert_eq!(read_target("", &b, false), Decision::Unparseable);
+        assert_eq!(read_target("BACK", &b, true), Decision::Back);
+        assert_eq!(read_target("`click [back]`", &b, true), Decision::Back);
+        assert_eq!(
+            read_target("BACK", &b, false),
+            Decision::Unparseable,
+            "back is only read when offered"
+        );
     }
 
     #[test]
@@ -224,14 +281,16 @@ mod tests {
             read_draft(
                 "[2] Admissions\n[2] again\nnonsense\n0. Home\n[1] About us",
                 &b,
+                false,
                 2
             ),
-            vec![2, 0]
+            vec![Pick::Button(2), Pick::Button(0)]
         );
         assert_eq!(
-            read_draft("{\"garbage\": true}", &b, 3),
-            Vec::<usize>::new()
+            read_draft("BACK\n[1] About us\nback", &b, true, 3),
+            vec![Pick::Back, Pick::Button(1)]
         );
+        assert_eq!(read_draft("{\"garbage\": true}", &b, true, 3), Vec::new());
     }
 
     #[test]
@@ -244,12 +303,13 @@ mod tests {
             title: "T",
             text: "abcdef",
             buttons: &b,
+            back: true,
             max_chars: 3,
         };
         let m = target_messages(&v);
         assert!(m[1]
             .content
-            .contains("Step: 4\nURL: http://x/\nTitle: T\nPage text:\nabc\n\nButtons:\n[0] Home\n[1] About us\n[2] Admissions\n"));
+            .contains("Step: 4\nURL: http://x/\nTitle: T\nPage text:\nabc\nBack: yes (BACK returns to the previous page)\n\nButtons:\n[0] Home\n[1] About us\n[2] Admissions\n"));
         assert!(draft_messages(&v, 3)[1]
             .content
             .ends_with("List exactly 3 buttons, most likely first."));

@@ -77,6 +77,38 @@ impl Model {
     }
 }
 
+/// Validates the parameters that scenario files and live configurations share, naming each
+/// problem by its field.
+pub fn check_rules(
+    width: u32,
+    drafts: usize,
+    speccache: bool,
+    slots: Option<u32>,
+    p: &mut crate::scenario::problems::Problems,
+) {
+    if width == 0 {
+        p.push("width", "must be at least 1 (the prefetch width k), got 0");
+    }
+    if speccache && drafts == 0 {
+        p.push(
+            "drafts",
+            "policy `speccache` needs at least one draft, got none",
+        );
+    }
+    if drafts > MAX_DRAFTS {
+        p.push(
+            "drafts",
+            format!("at most {MAX_DRAFTS} drafts are supported, got {drafts}"),
+        );
+    }
+    if slots == Some(0) {
+        p.push(
+            "fetcher.slots",
+            "must be at least 1, or absent for unlimited, got 0",
+        );
+    }
+}
+
 /// The parameters of SpecCache's rules: what the simulator and a live run share.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rules {
