@@ -766,6 +766,8 @@ pub struct Finished<W> {
     pub metrics: RunMetrics,
     /// One record per iteration, in completion order (empty unless recorded).
     pub records: Vec<IterationRecord>,
+    /// The URL of each page id the rules saw.
+    pub urls: Vec<String>,
 }
 
 /// Runs every task of `setup` on `exec` under SpecCache's rules, writing the trace to
@@ -809,6 +811,7 @@ pub fn run<W: Write, X: Exec>(
         writer: world.writer.into_inner(),
         metrics: model.metrics().clone(),
         records: model.records().to_vec(),
+        urls: world.urls,
     })
 }
 

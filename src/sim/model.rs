@@ -651,3 +651,235 @@ impl SpecCache {
         self.begin_iteration(s, cx, w);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Handler-level tests: the rules against a fake context and a scripted world, with every
+    //! completion delivered by hand.
+
+    use super::*;
+    use crate::sim::engine::Engine;
+    use crate::sim::trajectory::Action;
+
+    /// A context whose clock the test sets; it records what the rules schedule and cancel.
+    #[derive(Default)]
+    struct FakeCx {
+        now: SimTime,
+        keys: Engine<()>,
+        scheduled: Vec<(SimTime, Event)>,
+        cancelled: Vec<EventKey>,
+    }
+
+    impl Context for FakeCx {
+        fn now(&self) -> SimTime {
+            self.now
+        }
+        fn schedule_in(&mut self, delay: Nanos, ev: Event) -> EventKey {
+            self.scheduled.push((self.now + delay, ev));
+            self.keys.reserve()
+        }
+        fn cancel(&mut self, key: EventKey) -> bool {
+            self.cancelled.push(key);
+            self.keys.cancel(key)
+        }
+    }
+
+    /// Page 0 links to 1..=4; the target clicks `script[i]` in iteration `i`, then answers;
+    /// the draft lists `lists[i]`.
+    struct Script {
+        links: Vec<PageId>,
+        script: Vec<PageId>,
+        lists: Vec<Vec<PageId>>,
+        started: Vec<FetchId>,
+        drafts: Vec<EventKey>,
+    }
+
+    impl Script {
+        fn new(script: &[PageId], lists: &[&[PageId]]) -> Self {
+            Script {
+                links: vec![1, 2, 3, 4],
+                script: script.to_vec(),
+                lists: lists.iter().map(|l| l.to_vec()).collect(),
+                started: Vec::new(),
+                drafts: Vec::new(),
+            }
+        }
+    }
+
+    impl World<FakeCx> for Script {
+        fn root(&mut self, _s: SessionId) -> PageId {
+            0
+        }
+        fn has_iteration(&mut self, _s: SessionId, i: u32) -> bool {
+            i as usize <= self.script.len()
+        }
+        fn links(&self, _s: SessionId, _p: PageId) -> &[PageId] {
+            &self.links
+        }
+        fn next_page(&self, _s: SessionId, i: u32) -> Option<PageId> {
+            self.script.get(i as usize).copied()
+        }
+        fn start_target(&mut self, _cx: &mut FakeCx, _s: SessionId, _i: u32) {}
+        fn decision(&mut self, _s: SessionId, i: u32) -> Decision {
+            match self.script.get(i as usize) {
+                Some(&page) => Decision::Visit {
+                    page,
+                    action: Action::Click,
+                },
+                None => Decision::Answer,
+            }
+        }
+        fn start_draft(
+            &mut self,
+            cx: &mut FakeCx,
+            s: SessionId,
+            _i: u32,
+            d: u8,
+            _p: PageId,
+        ) -> (EventKey, u64) {
+            let k = cx.schedule_in(1, Event::Drafted(s, d));
+            self.drafts.push(k);
+            (k, 7)
+        }
+        fn draft_list(
+            &mut self,
+            _s: SessionId,
+            i: u32,
+            _d: u8,
+            _p: PageId,
+            width: usize,
+            out: &mut Vec<PageId>,
+        ) {
+            out.clear();
+            out.extend(self.lists[i as usize].iter().take(width));
+        }
+        fn request_fetch(&mut self, _f: FetchId, _s: SessionId, _p: PageId, _st: u32, _d: bool) {}
+        fn start_fetch(&mut self, _cx: &mut FakeCx, f: FetchId) {
+            self.started.push(f);
+        }
+        fn start_stages(&mut self, _cx: &mut FakeCx, _s: SessionId, _i: u32) -> bool {
+            false
+        }
+    }
+
+    fn rules(width: usize, capacity: usize, slots: Option<u32>) -> Rules {
+        Rules {
+            width,
+            cache_capacity: capacity,
+            eviction: EvictionKind::Lru,
+            shared_cache: false,
+            fetch_slots: slots,
+            demand_priority: true,
+            lookup_cost: 0,
+            drafts: 1,
+        }
+    }
+
+    /// One session of `policy` that has fetched its start page (fetch 0) at time 10.
+    fn started(r: Rules, policy: Policy, w: &mut Script) -> (SpecCache, FakeCx) {
+        let mut m = SpecCache::new(r);
+        m.record_iterations(true);
+        m.reset(policy, StreamKey::root(1), 1, 4);
+        let mut cx = FakeCx::default();
+        m.handle(Event::Arrive(0), &mut cx, w);
+        assert_eq!(w.started, vec![0], "the start page is a demand fetch");
+        cx.now = SimTime(10);
+        m.handle(Event::Fetched(0), &mut cx, w);
+        assert_eq!(m.metrics().root_web, 10);
+        (m, cx)
+    }
+
+    #[test]
+    fn a_draft_answering_after_the_target_is_cancelled_and_the_visit_misses() {
+        let mut w = Script::new(&[2], &[&[2]]);
+        let (mut m, mut cx) = started(rules(1, 10, None), Policy::Speccache, &mut w);
+        assert_eq!(w.drafts.len(), 1, "the draft starts with the target");
+        cx.now = SimTime(50);
+        m.handle(Event::Decided(0), &mut cx, &mut w);
+        assert_eq!(cx.cancelled, w.drafts, "its answer is cancelled");
+        assert_eq!(m.metrics().drafts_late, 1);
+        assert_eq!(w.started, vec![0, 1], "the target's page is a demand fetch");
+        cx.now = SimTime(80);
+        m.handle(Event::Fetched(1), &mut cx, &mut w);
+        let r = m.records()[0];
+        assert_eq!(r.outcome, Outcome::Miss);
+        assert_eq!((r.latency, r.exposed, r.llm), (70, 30, 40));
+        // The answer iteration has begun with a second draft call; the late one is paid too.
+        assert_eq!(m.metrics().draft_calls, 2);
+        assert_eq!(m.metrics().draft_tokens, 14);
+    }
+
+    #[test]
+    fn a_prefetch_in_flight_is_a_partial_hit_and_a_complete_one_a_hit() {
+        let mut w = Script::new(&[2, 3], &[&[2], &[3]]);
+        let (mut m, mut cx) = started(rules(1, 10, None), Policy::Speccache, &mut w);
+        cx.now = SimTime(12);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        assert_eq!(w.started, vec![0, 1], "the listed page is prefetched");
+        cx.now = SimTime(20);
+        m.handle(Event::Decided(0), &mut cx, &mut w);
+        cx.now = SimTime(25);
+        m.handle(Event::Fetched(1), &mut cx, &mut w);
+        let r = m.records()[0];
+        assert_eq!(r.outcome, Outcome::PartialHit);
+        assert_eq!((r.web, r.exposed), (13, 5), "waits 5 of its 13");
+        // Iteration 1: the draft lists 3, it lands before the target decides.
+        cx.now = SimTime(26);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        cx.now = SimTime(27);
+        m.handle(Event::Fetched(2), &mut cx, &mut w);
+        cx.now = SimTime(40);
+        m.handle(Event::Decided(0), &mut cx, &mut w);
+        let r = m.records()[1];
+        assert_eq!((r.outcome, r.exposed, r.latency), (Outcome::Hit, 0, 15));
+        assert_eq!(m.metrics().prefetch_used, 2);
+    }
+
+    #[test]
+    fn predicting_a_cached_page_is_a_use_so_the_next_prefetch_evicts_another() {
+        // Capacity 2: the root and page 1 are cached; the list [1, 3] touches 1 and fetches
+        // 3, which evicts the root (least recently used), not 1.
+        let mut w = Script::new(&[1], &[&[1]]);
+        let (mut m, mut cx) = started(rules(2, 2, None), Policy::Speccache, &mut w);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        cx.now = SimTime(11);
+        m.handle(Event::Fetched(1), &mut cx, &mut w);
+        m.handle(Event::Decided(0), &mut cx, &mut w);
+        assert_eq!(m.records()[0].outcome, Outcome::Hit);
+        w.lists.push(vec![1, 3]);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        assert_eq!(w.started, vec![0, 1, 2], "only page 3 is fetched");
+        let cache = &m.caches[0];
+        assert!(cache.contains(1) && cache.contains(3) && !cache.contains(0));
+        assert_eq!(
+            m.metrics().prefetch_wasted,
+            0,
+            "the root was a demand fetch"
+        );
+    }
+
+    #[test]
+    fn with_one_slot_a_demand_for_a_queued_prefetch_promotes_it() {
+        // Width 2, one slot: the list [1, 2] starts 1 and queues 2; the target wants 2, which
+        // jumps ahead of nothing else but keeps its place as a partial hit.
+        let mut w = Script::new(&[2], &[&[1, 2]]);
+        let (mut m, mut cx) = started(rules(2, 10, Some(1)), Policy::Speccache, &mut w);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        assert_eq!(w.started, vec![0, 1], "page 2 waits for the slot");
+        cx.now = SimTime(15);
+        m.handle(Event::Decided(0), &mut cx, &mut w);
+        assert_eq!(w.started, vec![0, 1], "no second fetch of page 2");
+        cx.now = SimTime(30);
+        m.handle(Event::Fetched(1), &mut cx, &mut w);
+        assert_eq!(w.started, vec![0, 1, 2], "the slot passes to page 2");
+        cx.now = SimTime(36);
+        m.handle(Event::Fetched(2), &mut cx, &mut w);
+        let r = m.records()[0];
+        assert_eq!(r.outcome, Outcome::PartialHit);
+        assert_eq!(
+            (r.exposed, r.queue),
+            (21, 15),
+            "queued from the decision to t=30"
+        );
+    }
+}

@@ -115,7 +115,7 @@ impl<'a> SampledWorld<'a> {
 
     /// The fetch time of `page` when session `s` fetches it for step `step`: the recorded time
     /// when the trace fetched that very page at that step, else drawn.
-    fn fetch_latency(&mut self, s: SessionId, page: PageId, step: u32) -> Nanos {
+    pub fn fetch_latency(&mut self, s: SessionId, page: PageId, step: u32) -> Nanos {
         let traj = self.trajectory(s);
         let recorded = match step {
             0 => traj.root_fetch.filter(|_| page == traj.root),
@@ -130,6 +130,37 @@ impl<'a> SampledWorld<'a> {
         self.replayed_or_drawn(recorded, |w| {
             let dist = w.model.site.fetch_override(page).unwrap_or(&w.model.fetch);
             dist.sample_nanos(&mut key.rng(u64::from(step), u64::from(page), Purpose::Fetch))
+        })
+    }
+
+    /// The target's think time in iteration `iteration` of session `s`.
+    pub fn target_latency(&mut self, s: SessionId, iteration: u32) -> Nanos {
+        let recorded = self.recorded(s, iteration).and_then(|r| r.target);
+        let key = self.keys[s as usize];
+        self.replayed_or_drawn(recorded.map(|(l, _)| l), |w| {
+            w.model
+                .target
+                .call(&mut key.rng(u64::from(iteration), 0, Purpose::Target))
+                .latency
+        })
+    }
+
+    /// Draft `d`'s call (latency and output tokens) in iteration `iteration` of session `s`.
+    pub fn draft_call(&mut self, s: SessionId, iteration: u32, d: u8) -> Call {
+        let recorded = self
+            .recorded(s, iteration)
+            .and_then(|r| r.drafts.get(usize::from(d)))
+            .map(|r| Call {
+                latency: r.latency,
+                tokens: r.tokens,
+            });
+        let key = self.keys[s as usize];
+        self.replayed_or_drawn(recorded, |w| {
+            w.model.drafts[usize::from(d)].llm.call(&mut key.rng(
+                u64::from(iteration),
+                u64::from(d),
+                Purpose::DraftLatency,
+            ))
         })
     }
 }
@@ -157,14 +188,7 @@ impl World<Engine<Event>> for SampledWorld<'_> {
     }
 
     fn start_target(&mut self, cx: &mut Engine<Event>, s: SessionId, iteration: u32) {
-        let recorded = self.recorded(s, iteration).and_then(|r| r.target);
-        let key = self.keys[s as usize];
-        let latency = self.replayed_or_drawn(recorded.map(|(l, _)| l), |w| {
-            w.model
-                .target
-                .call(&mut key.rng(u64::from(iteration), 0, Purpose::Target))
-                .latency
-        });
+        let latency = self.target_latency(s, iteration);
         cx.schedule_in(latency, Event::Decided(s));
     }
 
@@ -186,21 +210,7 @@ impl World<Engine<Event>> for SampledWorld<'_> {
         d: u8,
         _page: PageId,
     ) -> (EventKey, u64) {
-        let recorded = self
-            .recorded(s, iteration)
-            .and_then(|r| r.drafts.get(usize::from(d)))
-            .map(|r| Call {
-                latency: r.latency,
-                tokens: r.tokens,
-            });
-        let key = self.keys[s as usize];
-        let call = self.replayed_or_drawn(recorded, |w| {
-            w.model.drafts[usize::from(d)].llm.call(&mut key.rng(
-                u64::from(iteration),
-                u64::from(d),
-                Purpose::DraftLatency,
-            ))
-        });
+        let call = self.draft_call(s, iteration, d);
         let ev = cx.schedule_in(call.latency, Event::Drafted(s, d));
         (ev, call.tokens)
     }

@@ -10,6 +10,7 @@ mod importers;
 mod invariants;
 mod live;
 mod navigation;
+mod parity;
 mod plots;
 mod real_data;
 mod replay;
