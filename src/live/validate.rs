@@ -46,6 +46,9 @@ pub struct Measured {
     pub hits: u64,
     /// Page visits.
     pub visits: u64,
+    /// How each iteration was served (`hit`, `partial_hit`, `miss`, `answer`), by session in
+    /// trace order, then iteration.
+    pub outcomes: Vec<&'static str>,
 }
 
 impl Measured {
@@ -109,8 +112,27 @@ pub struct Validation {
     pub sessions: usize,
     /// Iterations compared.
     pub iterations: usize,
+    /// Fraction of the live iterations whose outcome (hit, partial hit, miss, answer) the
+    /// replay reproduces, in trace order. It is 1 up to timer granularity: a prefetch that
+    /// completed within microseconds of the target's decision can land on either side of it.
+    pub outcome_agreement: f64,
     /// The rows.
     pub rows: Vec<Row>,
+}
+
+/// The fraction of `live`'s outcomes that `sim` reproduces, position by position (a missing
+/// position counts as a disagreement).
+fn agreement(live: &Measured, sim: &Measured) -> f64 {
+    if live.outcomes.is_empty() {
+        return 1.0;
+    }
+    let same = live
+        .outcomes
+        .iter()
+        .zip(&sim.outcomes)
+        .filter(|(a, b)| a == b)
+        .count();
+    same as f64 / live.outcomes.len().max(sim.outcomes.len()) as f64
 }
 
 fn row(metric: &str, unit: &str, live: Option<f64>, simulated: f64) -> Row {
@@ -138,13 +160,22 @@ pub fn live_measured(trace: &Trace) -> Result<Measured, LiveError> {
             };
             m.latencies
                 .push(it.iteration_s.ok_or_else(|| missing("iteration_s"))?);
-            if it.action != TraceAction::Answer {
+            if it.action == TraceAction::Answer {
+                m.outcomes.push("answer");
+            } else {
                 m.visits += 1;
                 m.exposed
                     .push(it.exposed_web_s.ok_or_else(|| missing("exposed_web_s"))?);
                 match it.outcome.as_deref() {
-                    Some("hit" | "partial_hit") => m.hits += 1,
-                    Some("miss") => {}
+                    Some("hit") => {
+                        m.hits += 1;
+                        m.outcomes.push("hit");
+                    }
+                    Some("partial_hit") => {
+                        m.hits += 1;
+                        m.outcomes.push("partial_hit");
+                    }
+                    Some("miss") => m.outcomes.push("miss"),
                     Some(o) => {
                         return Err(bad(
                             &trace.file,
@@ -250,8 +281,16 @@ pub fn model_of(trace: &Trace, replay: &Replay) -> Result<(Model, Policy, u64), 
         cache_capacity: h.cache_capacity.unwrap_or(10) as usize,
         eviction,
         shared_cache: shared,
-        fetch_slots: None,
-        demand_priority: true,
+        fetch_slots: h
+            .meta
+            .get("fetch_slots")
+            .and_then(|v| v.as_u64())
+            .map(|w| w.clamp(1, u64::from(u32::MAX)) as u32),
+        demand_priority: h
+            .meta
+            .get("demand_priority")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true),
         lookup_cost: 0,
     };
     Ok((model, policy, seed))
@@ -293,6 +332,12 @@ fn simulate(
     recs.sort_by_key(|r| (r.session, r.iteration));
     let mut m = Measured::default();
     for r in &recs {
+        m.outcomes.push(match r.outcome {
+            Outcome::Hit => "hit",
+            Outcome::PartialHit => "partial_hit",
+            Outcome::Miss => "miss",
+            Outcome::Answer => "answer",
+        });
         m.latencies.push(nanos_to_secs(r.latency));
         if r.outcome != Outcome::Answer {
             m.visits += 1;
@@ -329,7 +374,7 @@ pub fn validate(trace_path: &Path, baseline: Option<&Path>) -> Result<Validation
             Some(live.exposed_mean()),
             sim.exposed_mean(),
         ),
-        row("hit rate", "ratio", Some(live.hit_rate()), sim.hit_rate()),
+        row("hit rate", "rate", Some(live.hit_rate()), sim.hit_rate()),
     ];
     let sim_speedup = if sim.mean() > 0.0 {
         sim_none.mean() / sim.mean()
@@ -382,6 +427,7 @@ pub fn validate(trace_path: &Path, baseline: Option<&Path>) -> Result<Validation
         baseline: baseline_name,
         sessions: replay.trajectories.len(),
         iterations: live.latencies.len(),
+        outcome_agreement: agreement(&live, &sim),
         rows,
     })
 }
@@ -393,24 +439,33 @@ impl Validation {
         t.load_preset(comfy_table::presets::ASCII_MARKDOWN);
         t.set_header(vec!["metric", "unit", "live", "simulated", "rel. error"]);
         for r in &self.rows {
+            // Rates print as percentages, as `specsim run` prints them.
+            let show = |v: f64| {
+                if r.unit == "rate" {
+                    format!("{:.1} %", v * 100.0)
+                } else {
+                    format!("{v:.4}")
+                }
+            };
             t.add_row(vec![
                 r.metric.clone(),
                 r.unit.clone(),
-                r.live.map_or("-".into(), |v| format!("{v:.4}")),
-                format!("{:.4}", r.simulated),
+                r.live.map_or("-".into(), show),
+                show(r.simulated),
                 r.rel_error
                     .map_or("-".into(), |e| format!("{:+.2} %", e * 100.0)),
             ]);
         }
         format!(
-            "validation of {} (policy {}, {} sessions, {} iterations{})\n{t}\n",
+            "validation of {} (policy {}, {} sessions, {} iterations{})\n{t}\noutcome agreement: {:.1} % of iterations served (hit, partial hit, miss) as live\n",
             self.trace,
             self.policy,
             self.sessions,
             self.iterations,
             self.baseline
                 .as_ref()
-                .map_or(String::new(), |b| format!(", baseline {b}"))
+                .map_or(String::new(), |b| format!(", baseline {b}")),
+            self.outcome_agreement * 100.0
         )
     }
 

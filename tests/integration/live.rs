@@ -169,12 +169,16 @@ fn loopback_runs_are_predicted_within_five_percent() {
         let speedup = rel_error(&v, "speedup over none");
         let counterfactual = rel_error(&v, "speedup over none (counterfactual)");
         eprintln!(
-            "{}: mean iteration latency {:+.2} %, speedup {:+.2} %, counterfactual speedup {:+.2} %",
+            "{}: outcome agreement {}, mean iteration latency {:+.2} %, speedup {:+.2} %, counterfactual speedup {:+.2} %",
             trace.file_name().unwrap().to_string_lossy(),
+            v["outcome_agreement"],
             mean * 100.0,
             speedup * 100.0,
             counterfactual * 100.0
         );
+        // The live run and its replay share one clock: each iteration is served as live.
+        let agreement = v["outcome_agreement"].as_f64().unwrap();
+        assert!(agreement >= 0.95, "{policy}: outcome agreement {agreement}");
         assert!(mean.abs() < 0.05, "{policy}: mean latency error {mean}");
         assert!(speedup.abs() < 0.05, "{policy}: speedup error {speedup}");
         assert!(
