@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::io::replay::{load_trace, Replay};
 use crate::io::trace::TraceError;
 use crate::scenario::problems::{index, join, Problem, Problems};
-use crate::sim::cache::EvictionKind;
+use crate::sim::cache::{EvictionKind, ListOrder};
 use crate::sim::dist::{Dist, DistSpec};
 use crate::sim::draft::DraftSpec;
 use crate::sim::llm::LlmSpec;
@@ -129,6 +129,9 @@ pub struct CacheSpec {
     /// `session` (one cache per session) or `shared` (one for all sessions).
     #[serde(default)]
     pub scope: CacheScope,
+    /// The order a draft's list enters the cache: `worst_first` (default) or `best_first`.
+    #[serde(default)]
+    pub list_order: ListOrder,
 }
 
 /// Who shares a cache.
@@ -152,6 +155,10 @@ pub struct FetcherSpec {
     /// Demand fetches are served before queued prefetches.
     #[serde(default = "default_true")]
     pub demand_priority: bool,
+    /// When the target decides, its session's prefetches still waiting for a slot are
+    /// cancelled (they were for the page it is leaving). Default true.
+    #[serde(default = "default_true")]
+    pub cancel_stale: bool,
 }
 
 /// Session arrival process. Tagged by `"process"`.
@@ -206,6 +213,7 @@ impl Default for CacheSpec {
             capacity: default_capacity(),
             eviction: EvictionKind::Lru,
             scope: CacheScope::Session,
+            list_order: ListOrder::WorstFirst,
         }
     }
 }
@@ -215,6 +223,7 @@ impl Default for FetcherSpec {
         FetcherSpec {
             slots: None,
             demand_priority: true,
+            cancel_stale: true,
         }
     }
 }
@@ -583,6 +592,8 @@ impl Scenario {
             shared_cache: file.cache.scope == CacheScope::Shared,
             fetch_slots: file.fetcher.slots,
             demand_priority: file.fetcher.demand_priority,
+            cancel_stale: file.fetcher.cancel_stale,
+            list_order: file.cache.list_order,
             lookup_cost: secs_to_nanos(file.lookup_cost),
         };
         let mut file = file;

@@ -25,7 +25,7 @@ use crate::io::replay::{load_trace, Replay};
 use crate::io::stats::percentile_sorted;
 use crate::io::trace::{read_trace, Trace, TraceAction};
 use crate::runner::replication_key;
-use crate::sim::cache::EvictionKind;
+use crate::sim::cache::{EvictionKind, ListOrder};
 use crate::sim::dist::Dist;
 use crate::sim::draft::{Accuracy, Draft};
 use crate::sim::llm::Llm;
@@ -237,6 +237,17 @@ pub fn model_of(trace: &Trace, replay: &Replay) -> Result<(Model, Policy, u64), 
         }
     };
     let seed = h.meta.get("seed").and_then(|v| v.as_u64()).unwrap_or(42);
+    // Traces written before the list order was recorded inserted lists best rank first.
+    let list_order = match meta_str(trace, "list_order") {
+        None | Some("best_first") => ListOrder::BestFirst,
+        Some("worst_first") => ListOrder::WorstFirst,
+        Some(o) => {
+            return Err(bad(
+                file,
+                format!("header.meta.list_order: expected worst_first or best_first, got {o:?}"),
+            ))
+        }
+    };
     let n_drafts = trace
         .sessions
         .iter()
@@ -291,6 +302,12 @@ pub fn model_of(trace: &Trace, replay: &Replay) -> Result<(Model, Policy, u64), 
             .get("demand_priority")
             .and_then(|v| v.as_bool())
             .unwrap_or(true),
+        cancel_stale: h
+            .meta
+            .get("cancel_stale")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true),
+        list_order,
         lookup_cost: 0,
     };
     Ok((model, policy, seed))

@@ -118,6 +118,8 @@ pub fn rules_of(setup: &LiveSetup) -> Rules {
         shared_cache: f.cache.scope == crate::scenario::CacheScope::Shared,
         fetch_slots: f.fetcher.slots,
         demand_priority: f.fetcher.demand_priority,
+        cancel_stale: f.fetcher.cancel_stale,
+        list_order: f.cache.list_order,
         lookup_cost: 0,
         drafts: setup.drafts.len(),
     }
@@ -147,6 +149,11 @@ pub fn header(setup: &LiveSetup) -> Header {
         m.insert("fetch_slots".into(), w.into());
     }
     m.insert("demand_priority".into(), f.fetcher.demand_priority.into());
+    m.insert("cancel_stale".into(), f.fetcher.cancel_stale.into());
+    m.insert(
+        "list_order".into(),
+        serde_json::to_value(f.cache.list_order).unwrap_or_default(),
+    );
     m.insert("target_model".into(), f.target.model.clone().into());
     m.insert(
         "target_base_url".into(),

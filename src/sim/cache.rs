@@ -151,6 +151,22 @@ pub enum EvictionKind {
     Fifo,
 }
 
+/// The order in which a draft's ranked list enters the cache.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListOrder {
+    /// Worst rank first, so the best guess is the most recent use and a cache smaller than
+    /// the list keeps the best guesses (default; `shared/spec/model.md`). Fetches still start
+    /// best rank first, and a page the list itself evicts before its fetch started is not
+    /// fetched.
+    #[default]
+    WorstFirst,
+    /// Best rank first, each page fetched as it enters (the rule before version 0.2): with a
+    /// cache smaller than the list the worst guesses evict the best. Kept to study that
+    /// artefact.
+    BestFirst,
+}
+
 /// Static dispatch over the shipped policies.
 #[derive(Clone, Debug)]
 pub enum AnyEviction {

@@ -57,6 +57,18 @@ impl FetchPool {
         false
     }
 
+    /// True when some fetch waits for a slot.
+    #[inline]
+    pub fn has_queued(&self) -> bool {
+        !self.demand.is_empty() || !self.background.is_empty()
+    }
+
+    /// The fetches waiting for a slot, in queue order (a promoted id appears twice;
+    /// ids that started or were dropped may still be listed: the caller checks).
+    pub fn queued(&self) -> impl Iterator<Item = FetchId> + '_ {
+        self.demand.iter().chain(self.background.iter()).copied()
+    }
+
     /// Moves a queued fetch ahead of prefetches (when the target starts waiting on it).
     /// The stale copy left in the background queue is skipped by [`FetchPool::release`].
     pub fn promote(&mut self, id: FetchId) {

@@ -91,13 +91,16 @@ pub struct RunMetrics {
     pub prefetch_used: u64,
     /// Prefetches evicted before use or never used.
     pub prefetch_wasted: u64,
+    /// Prefetches cancelled while waiting for a slot (stale: the target had moved on).
+    pub prefetch_cancelled: u64,
     /// Demand fetches (misses and root fetches).
     pub demand_fetches: u64,
     /// Bytes of all fetches.
     pub bytes_fetched: u64,
-    /// Fetch time requested: the sum of the service times of every fetch asked for (demand and
-    /// prefetch, whether it waited for a slot or not), nanoseconds. The offered fetch load of
-    /// a run is this over the slots and the time the sessions were active.
+    /// Fetch slot time used: the sum of the service times of every fetch that started (demand
+    /// and prefetch; a stale prefetch cancelled in the queue never starts), nanoseconds. The
+    /// fetch load a run offers is this per session times the session arrival rate, over the
+    /// slots.
     pub fetch_work: u64,
     /// Draft calls.
     pub draft_calls: u64,

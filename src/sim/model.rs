@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use crate::sim::cache::{Cache, EvictionKind};
+use crate::sim::cache::{Cache, EvictionKind, ListOrder};
 use crate::sim::dist::Dist;
 use crate::sim::draft::{pick_distinct, Draft};
 use crate::sim::engine::EventKey;
@@ -57,6 +57,10 @@ pub struct Model {
     pub fetch_slots: Option<u32>,
     /// Demand fetches jump the queue of prefetches.
     pub demand_priority: bool,
+    /// Queued prefetches of a session are cancelled when its target decides.
+    pub cancel_stale: bool,
+    /// The order a draft's list enters the cache.
+    pub list_order: ListOrder,
     /// Cost of serving a hit from the cache.
     pub lookup_cost: Nanos,
 }
@@ -71,6 +75,8 @@ impl Model {
             shared_cache: self.shared_cache,
             fetch_slots: self.fetch_slots,
             demand_priority: self.demand_priority,
+            cancel_stale: self.cancel_stale,
+            list_order: self.list_order,
             lookup_cost: self.lookup_cost,
             drafts: self.drafts.len().min(MAX_DRAFTS),
         }
@@ -124,6 +130,10 @@ pub struct Rules {
     pub fetch_slots: Option<u32>,
     /// Demand fetches jump the queue of prefetches.
     pub demand_priority: bool,
+    /// Queued prefetches of a session are cancelled when its target decides.
+    pub cancel_stale: bool,
+    /// The order a draft's list enters the cache.
+    pub list_order: ListOrder,
     /// Cost of serving a hit from the cache.
     pub lookup_cost: Nanos,
     /// Drafts called per iteration under `speccache` (at most [`MAX_DRAFTS`]).
@@ -135,11 +145,15 @@ enum FetchState {
     Queued,
     Running,
     Done,
+    /// A stale prefetch cancelled before it got a slot.
+    Cancelled,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Fetch {
     page: PageId,
+    session: SessionId,
+    demand: bool,
     cache: u32,
     in_cache: bool,
     state: FetchState,
@@ -387,10 +401,58 @@ impl SpecCache {
         let (i, u) = (sess.iter, sess.page);
         let mut picks = std::mem::take(&mut self.scratch);
         w.draft_list(s, i, d, u, self.rules.width, &mut picks);
-        for &p in &picks {
-            self.prefetch(s, p, cx, w);
+        match self.rules.list_order {
+            ListOrder::WorstFirst => self.prefetch_ranked(s, &picks, cx, w),
+            ListOrder::BestFirst => {
+                for &p in &picks {
+                    self.prefetch(s, p, cx, w);
+                }
+            }
         }
         self.scratch = picks;
+    }
+
+    /// A ranked list (best first) enters the cache worst rank first: a cached page is touched,
+    /// a new one gets an entry; then the entries still waiting are fetched best rank first. A
+    /// page the list itself evicted before its fetch began is never fetched.
+    fn prefetch_ranked<C: Context, W: World<C>>(
+        &mut self,
+        s: SessionId,
+        picks: &[PageId],
+        cx: &mut C,
+        w: &mut W,
+    ) {
+        let c = self.cache_of(s);
+        for &p in picks.iter().rev() {
+            if self.caches[c as usize].get(p).is_some() {
+                continue; // a use: refreshes its LRU position
+            }
+            let reserved = Entry {
+                fetch: NIL,
+                ready: false,
+                web: 0,
+                prefetched_unused: false,
+            };
+            if let Some((_, old)) = self.caches[c as usize].insert(p, reserved) {
+                self.dropped(old);
+            }
+        }
+        let step = self.sessions[s as usize].iter + 1;
+        for &p in picks {
+            if self.caches[c as usize]
+                .peek(p)
+                .is_none_or(|e| e.fetch != NIL)
+            {
+                continue; // cached before, evicted by the list itself, or a repeat
+            }
+            self.metrics.prefetch_issued += 1;
+            let f = self.create_fetch(s, p, step, false, c, cx, w);
+            if let Some(e) = self.caches[c as usize].peek_mut(p) {
+                e.fetch = f;
+                e.prefetched_unused = true;
+            }
+            self.admit(f, false, cx, w);
+        }
     }
 
     fn decide<C: Context, W: World<C>>(&mut self, s: SessionId, cx: &mut C, w: &mut W) {
@@ -411,14 +473,26 @@ impl SpecCache {
             Decision::Visit { page, .. } => {
                 self.sessions[s as usize].visiting = Some(page);
                 self.visit(s, page, i + 1, cx, w);
+                self.drop_stale(s);
             }
             Decision::Answer => {
+                self.drop_stale(s);
                 let sess = &mut self.sessions[s as usize];
                 sess.visiting = None;
                 sess.outcome = Outcome::Answer;
                 self.end_iteration(s, cx, w);
             }
-            Decision::Abort => w.session_done(cx, s),
+            Decision::Abort => {
+                self.drop_stale(s);
+                w.session_done(cx, s);
+            }
+        }
+    }
+
+    #[inline]
+    fn drop_stale(&mut self, s: SessionId) {
+        if self.rules.cancel_stale && self.pool.has_queued() {
+            self.cancel_stale(s);
         }
     }
 
@@ -499,8 +573,38 @@ impl SpecCache {
         self.new_fetch(s, p, step, false, c, cx, w);
     }
 
+    /// A fetch of `page` for session `s` enters the cache (if there is one) and asks for a
+    /// slot.
     #[allow(clippy::too_many_arguments)]
     fn new_fetch<C: Context, W: World<C>>(
+        &mut self,
+        s: SessionId,
+        page: PageId,
+        step: u32,
+        demand: bool,
+        c: u32,
+        cx: &mut C,
+        w: &mut W,
+    ) -> FetchId {
+        let f = self.create_fetch(s, page, step, demand, c, cx, w);
+        if c != NIL {
+            let entry = Entry {
+                fetch: f,
+                ready: false,
+                web: 0,
+                prefetched_unused: !demand,
+            };
+            if let Some((_, old)) = self.caches[c as usize].insert(page, entry) {
+                self.dropped(old);
+            }
+        }
+        self.admit(f, demand, cx, w);
+        f
+    }
+
+    /// Records a fetch asked for now (not yet in the cache, not yet queued).
+    #[allow(clippy::too_many_arguments)]
+    fn create_fetch<C: Context, W: World<C>>(
         &mut self,
         s: SessionId,
         page: PageId,
@@ -515,6 +619,8 @@ impl SpecCache {
         w.request_fetch(f, s, page, step, demand);
         self.fetches.push(Fetch {
             page,
+            session: s,
+            demand,
             cache: c,
             in_cache: c != NIL,
             state: FetchState::Queued,
@@ -525,21 +631,37 @@ impl SpecCache {
         if demand {
             self.metrics.demand_fetches += 1;
         }
-        if c != NIL {
-            let entry = Entry {
-                fetch: f,
-                ready: false,
-                web: 0,
-                prefetched_unused: !demand,
-            };
-            if let Some((_, old)) = self.caches[c as usize].insert(page, entry) {
-                self.dropped(old);
-            }
-        }
+        f
+    }
+
+    /// Asks the pool for a slot; starts the fetch if one is free.
+    fn admit<C: Context, W: World<C>>(&mut self, f: FetchId, demand: bool, cx: &mut C, w: &mut W) {
         if self.pool.request(f, demand) {
             self.start(f, cx, w);
         }
-        f
+    }
+
+    /// Cancels session `s`'s prefetches still waiting for a slot: they were for the page its
+    /// target has just left. A queued fetch someone waits on (promoted) is kept.
+    fn cancel_stale(&mut self, s: SessionId) {
+        let (fetches, caches, metrics) = (&mut self.fetches, &mut self.caches, &mut self.metrics);
+        for f in self.pool.queued() {
+            let fetch = &mut fetches[f as usize];
+            if fetch.state != FetchState::Queued
+                || fetch.session != s
+                || fetch.demand
+                || fetch.waiters != NIL
+            {
+                continue;
+            }
+            fetch.state = FetchState::Cancelled;
+            // An entry evicted while queued was counted as wasted already.
+            if fetch.in_cache {
+                caches[fetch.cache as usize].remove(fetch.page);
+                fetch.in_cache = false;
+                metrics.prefetch_cancelled += 1;
+            }
+        }
     }
 
     /// An entry left the cache (evicted, or never stored at capacity 0).
@@ -547,7 +669,7 @@ impl SpecCache {
         if e.prefetched_unused {
             self.metrics.prefetch_wasted += 1;
         }
-        if !e.ready {
+        if !e.ready && e.fetch != NIL {
             self.fetches[e.fetch as usize].in_cache = false;
         }
     }
@@ -770,6 +892,8 @@ mod tests {
             shared_cache: false,
             fetch_slots: slots,
             demand_priority: true,
+            cancel_stale: true,
+            list_order: ListOrder::WorstFirst,
             lookup_cost: 0,
             drafts: 1,
         }
@@ -881,5 +1005,66 @@ mod tests {
             (21, 15),
             "queued from the decision to t=30"
         );
+    }
+
+    #[test]
+    fn queued_prefetches_of_a_session_are_cancelled_when_its_target_decides() {
+        // One slot: [1, 2, 3] starts 1 and queues 2 and 3. The target wants 4: a demand fetch
+        // that waits for the slot; 2 and 3 are stale and dropped, so the slot goes to 4.
+        let mut w = Script::new(&[4], &[&[1, 2, 3]]);
+        let mut r = rules(3, 10, Some(1));
+        let (mut m, mut cx) = started(r, Policy::Speccache, &mut w);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        assert_eq!(w.started, vec![0, 1]);
+        cx.now = SimTime(20);
+        m.handle(Event::Decided(0), &mut cx, &mut w);
+        assert_eq!(m.metrics().prefetch_cancelled, 2);
+        assert!(!m.caches[0].contains(2) && !m.caches[0].contains(3));
+        cx.now = SimTime(25);
+        m.handle(Event::Fetched(1), &mut cx, &mut w);
+        assert_eq!(
+            w.started,
+            vec![0, 1, 4],
+            "the slot passes to the demand fetch (id 4)"
+        );
+        let mt = m.metrics();
+        assert_eq!(
+            mt.prefetch_issued,
+            mt.prefetch_used + mt.prefetch_wasted + mt.prefetch_cancelled + 1,
+            "page 1 is still in the cache, unused"
+        );
+        // With the option off, the stale prefetches keep their place in the queue.
+        r.cancel_stale = false;
+        let mut w = Script::new(&[4], &[&[1, 2, 3]]);
+        let (mut m, mut cx) = started(r, Policy::Speccache, &mut w);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        cx.now = SimTime(20);
+        m.handle(Event::Decided(0), &mut cx, &mut w);
+        cx.now = SimTime(25);
+        m.handle(Event::Fetched(1), &mut cx, &mut w);
+        assert_eq!(m.metrics().prefetch_cancelled, 0);
+        assert_eq!(w.started, vec![0, 1, 4], "demand priority still wins");
+    }
+
+    #[test]
+    fn a_list_longer_than_the_cache_keeps_its_best_guesses() {
+        // Capacity 2, list [1, 2, 3] (best first): worst first, 3 then 2 then 1 enter, so 3 is
+        // evicted before its fetch starts and is never fetched; best first, 1 is evicted.
+        let mut w = Script::new(&[1], &[&[1, 2, 3]]);
+        let (mut m, mut cx) = started(rules(3, 2, None), Policy::Speccache, &mut w);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        assert!(m.caches[0].contains(1) && m.caches[0].contains(2) && !m.caches[0].contains(3));
+        assert_eq!(w.started, vec![0, 1, 2], "fetched best first; 3 never");
+        assert_eq!(m.metrics().prefetch_issued, 2);
+        let mut r = rules(3, 2, None);
+        r.list_order = ListOrder::BestFirst;
+        let mut w = Script::new(&[1], &[&[1, 2, 3]]);
+        let (mut m, mut cx) = started(r, Policy::Speccache, &mut w);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        assert!(
+            !m.caches[0].contains(1),
+            "the best guess was evicted by the worst"
+        );
+        assert_eq!(m.metrics().prefetch_wasted, 1);
     }
 }

@@ -42,7 +42,7 @@ pub struct Tally {
     pub replayed: u64,
     /// Values drawn from distributions.
     pub drawn: u64,
-    /// Sum of the service times of every fetch requested, nanoseconds.
+    /// Sum of the service times of every fetch that started, nanoseconds.
     pub fetch_work: u64,
     /// Bytes of every fetch requested.
     pub bytes: u64,
@@ -255,13 +255,14 @@ impl World<Engine<Event>> for SampledWorld<'_> {
         debug_assert_eq!(f as usize, self.durations.len(), "fetch ids are dense");
         let duration = self.fetch_latency(s, page, step);
         self.durations.push(duration);
-        self.tally.fetch_work += duration;
         self.tally.bytes += self.model.site.page(page).bytes;
     }
 
     #[inline]
     fn start_fetch(&mut self, cx: &mut Engine<Event>, f: FetchId) {
-        cx.schedule_in(self.durations[f as usize], Event::Fetched(f));
+        let d = self.durations[f as usize];
+        self.tally.fetch_work += d;
+        cx.schedule_in(d, Event::Fetched(f));
     }
 
     fn start_stages(&mut self, cx: &mut Engine<Event>, s: SessionId, iteration: u32) -> bool {

@@ -68,7 +68,11 @@ proptest! {
             let m = sim.run(p, work).clone();
             prop_assert_eq!(m.hits + m.partial_hits + m.misses, m.visits);
             prop_assert!(m.exposed <= m.web);
-            prop_assert_eq!(m.prefetch_used + m.prefetch_wasted, m.prefetch_issued);
+            prop_assert_eq!(
+                m.prefetch_used + m.prefetch_wasted + m.prefetch_cancelled,
+                m.prefetch_issued,
+                "every prefetch is used, wasted or cancelled"
+            );
             let expected_iters: usize = traj.iter().map(|t| t.iterations()).sum();
             prop_assert_eq!(m.iterations as usize, expected_iters);
             prop_assert_eq!(m.session_latencies.len(), traj.len());

@@ -9,6 +9,7 @@ mod golden;
 mod importers;
 mod invariants;
 mod live;
+mod model_rules;
 mod navigation;
 mod parity;
 mod plots;
