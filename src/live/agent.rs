@@ -693,6 +693,7 @@ impl LiveRun {
             outcome: None,
             iteration_s: None,
             exposed_web_s: None,
+            other_s: None,
         };
         let n = match answer.decision {
             Decision::Click(n) => n,
