@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 
 use crate::scenario::{Scenario, ScenarioError};
 
+mod collect;
 mod fit;
 mod import;
 mod live;
+mod otel;
 mod plot;
 mod reproduce;
 mod run;
@@ -97,6 +99,11 @@ enum Command {
         after_help = "Examples:\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl --by model-region --cmd=--max-tokens=20\n  specsim latency-study ../shared/data/llmperf --metric ttft --json"
     )]
     LatencyStudy(study::StudyArgs),
+    /// Receive OTLP/HTTP traces from an instrumented agent and append them to a file.
+    #[command(
+        after_help = "Examples:\n  specsim collect --port 4318 --out spans.jsonl\n  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 python my_agent.py\n  specsim import otel spans.jsonl --out agent.jsonl && specsim whatif agent.jsonl\n\nAccepts POST /v1/traces with application/x-protobuf or application/json bodies, optionally\ngzip; a batch is acknowledged only once written and synced. See docs/otel.md."
+    )]
+    Collect(collect::CollectArgs),
     /// Draw figures (SVG and PNG) of a run report or of a sweep's results.
     #[command(
         after_help = "Examples:\n  specsim run --out report.json && specsim plot report.json --out figures/\n  specsim plot sweep-out/ --out figures/ --axis cache.capacity\n  specsim plot sweep-out/results.jsonl --out figs --axis width --second-axis cache.capacity --metric speedup\n  specsim plot report.json --out figs --format png"
@@ -161,6 +168,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Fit(a) => fit::run(*a),
         Command::LatencyStudy(a) => study::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::Collect(a) => collect::run(a),
     }
 }
 

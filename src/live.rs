@@ -15,9 +15,11 @@
 //! - [`site_server`], [`llm_server`]: local stand-ins for a website and an LLM API, on
 //!   [`server`] (axum on a tokio runtime).
 //! - [`validate`]: replays a live trace in the simulator and reports the error.
+//! - [`collector`]: `specsim collect`, an OTLP/HTTP receiver writing an OTLP JSON file.
 
 pub mod agent;
 pub mod chat;
+pub mod collector;
 pub mod config;
 pub mod html;
 pub mod llm_server;
