@@ -10,6 +10,7 @@ mod importers;
 mod invariants;
 mod live;
 mod navigation;
+mod otel;
 mod plots;
 mod real_data;
 mod replay;
