@@ -20,6 +20,7 @@ mod serve;
 mod study;
 mod sweep;
 mod validate;
+mod whatif;
 
 /// Exit code for a failed run.
 pub const EXIT_FAILURE: i32 = 1;
@@ -104,6 +105,11 @@ enum Command {
         after_help = "Examples:\n  specsim collect --port 4318 --out spans.jsonl\n  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 python my_agent.py\n  specsim import otel spans.jsonl --out agent.jsonl && specsim whatif agent.jsonl\n\nAccepts POST /v1/traces with application/x-protobuf or application/json bodies, optionally\ngzip; a batch is acknowledged only once written and synced. See docs/otel.md."
     )]
     Collect(collect::CollectArgs),
+    /// How much would SpecCache speed up a recorded agent? Speedup vs draft accuracy.
+    #[command(
+        after_help = "Examples:\n  specsim whatif agent.jsonl\n  specsim whatif agent.jsonl --draft-profile thefastest_openai_gpt-4-turbo --plots figs/\n  specsim whatif agent.jsonl --draft-fraction 0.1 --widths 1,3 --caches 10 --json\n\nThe trace's recorded latencies are replayed; the draft's accuracy is swept from 0 to 1.\nSee docs/otel.md."
+    )]
+    Whatif(whatif::WhatIfArgs),
     /// Draw figures (SVG and PNG) of a run report or of a sweep's results.
     #[command(
         after_help = "Examples:\n  specsim run --out report.json && specsim plot report.json --out figures/\n  specsim plot sweep-out/ --out figures/ --axis cache.capacity\n  specsim plot sweep-out/results.jsonl --out figs --axis width --second-axis cache.capacity --metric speedup\n  specsim plot report.json --out figs --format png"
@@ -169,6 +175,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::LatencyStudy(a) => study::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Collect(a) => collect::run(a),
+        Command::Whatif(a) => whatif::run(a),
     }
 }
 

@@ -483,4 +483,180 @@ fn the_example_agent_is_replayed_within_two_percent() {
         );
         assert!(s.iterations.iter().all(|(_, i)| i.other_s.is_some()));
     }
+    // The third command: a what-if table of the agent's own trace.
+    let w = whatif_json(&trace, &[]);
+    let points = w["points"].as_array().unwrap();
+    let at = |a: f64| {
+        points
+            .iter()
+            .find(|p| p["width"] == 1 && p["accuracy"].as_f64() == Some(a))
+            .map(|p| p["speedup"].as_f64().unwrap())
+            .unwrap()
+    };
+    assert!(at(1.0) > at(0.0) && at(1.0) > 1.0, "{w}");
+}
+
+fn whatif_json(trace: &Path, extra: &[&str]) -> Value {
+    let out = Command::cargo_bin("specsim")
+        .unwrap()
+        .arg("whatif")
+        .arg(trace)
+        .args([
+            "--widths",
+            "1,3",
+            "--caches",
+            "10",
+            "--accuracy-step",
+            "0.25",
+        ])
+        .args(["--replications", "4", "--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn whatif_sweeps_accuracy_and_finds_break_even_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.jsonl");
+    import(&[fixture("genai.jsonl")], &ImportOptions::default())
+        .unwrap()
+        .write(&trace)
+        .unwrap();
+    let w = whatif_json(&trace, &["--threads", "1"]);
+    assert_eq!(
+        w,
+        whatif_json(&trace, &["--threads", "2"]),
+        "thread count changes nothing"
+    );
+    let points = w["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2 * 5, "2 widths x 5 accuracies x 1 cache");
+    assert_eq!(w["sessions"], 3);
+    // Without speculation the replay is the recorded trace: (1.0 + 0.3 + 0.3) / 3 s.
+    assert!((w["session_latency_none_s"].as_f64().unwrap() - 1.6 / 3.0).abs() < 1e-9);
+    for k in [1, 3] {
+        let curve: Vec<(f64, f64, f64)> = points
+            .iter()
+            .filter(|p| p["width"] == k)
+            .map(|p| {
+                (
+                    p["accuracy"].as_f64().unwrap(),
+                    p["speedup"].as_f64().unwrap(),
+                    p["web_time_reduction"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            curve.iter().map(|c| c.0).collect::<Vec<_>>(),
+            vec![0.0, 0.25, 0.5, 0.75, 1.0]
+        );
+        // A perfect draft hides web time a useless one cannot.
+        assert!(curve[4].1 > curve[0].1, "{curve:?}");
+        assert!(curve[4].2 > 0.5 && curve[0].2 < curve[4].2, "{curve:?}");
+        let be: Vec<&Value> = w["break_even"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["width"] == k)
+            .collect();
+        assert_eq!(be.len(), 2);
+        assert_eq!(
+            (be[0]["speedup"].as_f64(), be[1]["speedup"].as_f64()),
+            (Some(1.1), Some(1.2))
+        );
+        // Where reached, the interpolated accuracy lies between the grid points around it.
+        for b in be {
+            if let Some(a) = b["accuracy"].as_f64() {
+                let level = b["speedup"].as_f64().unwrap();
+                let i = curve.iter().position(|c| c.1 >= level).unwrap();
+                assert!(
+                    a <= curve[i].0 && (i == 0 || a >= curve[i - 1].0),
+                    "{a} {curve:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn whatif_table_plots_and_bad_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.jsonl");
+    import(&[fixture("genai.jsonl")], &ImportOptions::default())
+        .unwrap()
+        .write(&trace)
+        .unwrap();
+    let figs = dir.path().join("figs");
+    Command::cargo_bin("specsim")
+        .unwrap()
+        .arg("whatif")
+        .arg(&trace)
+        .args([
+            "--widths",
+            "2",
+            "--caches",
+            "10",
+            "--accuracy-step",
+            "0.5",
+            "--replications",
+            "2",
+        ])
+        .arg("--plots")
+        .arg(&figs)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "speedup (x) by draft accuracy P(k)",
+        ))
+        .stdout(predicates::str::contains("P(k) for 1.1x"))
+        .stdout(predicates::str::contains("interpolated linearly"));
+    for f in [
+        "whatif_speedup_cache10.svg",
+        "whatif_speedup_cache10.png",
+        "whatif_web_cache10.svg",
+        "whatif_web_cache10.png",
+    ] {
+        assert!(figs.join(f).metadata().unwrap().len() > 1000, "{f}");
+    }
+    let svg = std::fs::read_to_string(figs.join("whatif_speedup_cache10.svg")).unwrap();
+    assert!(svg.contains("draft accuracy P(k)"));
+    let fails = |args: &[&str], needle: &str| {
+        Command::cargo_bin("specsim")
+            .unwrap()
+            .arg("whatif")
+            .arg(&trace)
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(needle.to_string()));
+    };
+    fails(
+        &["--accuracy-step", "0.3"],
+        "--accuracy-step: must divide 1 evenly",
+    );
+    fails(&["--widths", "0"], "--widths: 0 is not allowed (1 to 64)");
+    fails(
+        &["--draft-fraction", "0"],
+        "--draft-fraction: must be > 0, got 0",
+    );
+    fails(
+        &["--draft-profile", "no-such-profile"],
+        "--draft-profile: no file `no-such-profile`",
+    );
+    let fetch_profile =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/profiles/fetch/har_requests.json");
+    fails(
+        &["--draft-profile", fetch_profile.to_str().unwrap()],
+        "not an LLM profile",
+    );
+    let profile = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("traces/profiles/thefastest/thefastest_openai_gpt-4-turbo.json");
+    let w = whatif_json(&trace, &["--draft-profile", profile.to_str().unwrap()]);
+    assert!(w["draft_latency"].as_str().unwrap().starts_with("profile "));
 }
