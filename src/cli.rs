@@ -36,7 +36,7 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 a draft LLM predicts the target LLM's next clicks and prefetches the pages into a small cache while \
 the target thinks. It replays agent trajectories under several policies and reports speedups with \
 95% confidence intervals.",
-    after_help = "Examples:\n  specsim run                         # the embedded WebWalkerQA-like default\n  specsim run scenarios/default.json --json > report.json\n  specsim run my.json --seed 7 --threads 2 --plots figs/\n  specsim sweep scenarios/paper-grid.json --out results/grid\n  specsim plot results/grid --out figs/ --axis width\n  specsim reproduce\n  specsim fit latencies.csv --field fetch_s --out fetch.json\n  specsim live live.json -o run.jsonl && specsim validate run.jsonl --baseline none.jsonl\n\nDocs: README.md and docs/ in the source tree."
+    after_help = "Examples:\n  specsim run                         # the embedded WebWalkerQA-like default\n  specsim run scenarios/default.json --json > report.json\n  specsim run my.json --seed 7 --threads 2 --plots figs/\n  specsim sweep scenarios/paper-grid.json --out results/grid\n  specsim plot results/grid --out figs/ --axis width\n  specsim reproduce\n  specsim fit latencies.csv --field fetch_s --out fetch.json\n  specsim live live.json -o run.jsonl && specsim validate run.jsonl --baseline none.jsonl\n  specsim collect --out spans.jsonl    # then: specsim import otel spans.jsonl --out agent.jsonl && specsim whatif agent.jsonl\n\nDocs: README.md and docs/ in the source tree."
 )]
 struct Cli {
     #[command(subcommand)]
