@@ -641,3 +641,86 @@ fn build_session(
     sum.other_s += secs(totals.3);
     Some(lines)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::spans::{Attrs, Loc};
+    use super::*;
+    use crate::io::replay::Replay;
+    use crate::io::trace::parse_trace;
+    use proptest::prelude::*;
+
+    fn span(id: u64, parent: Option<u64>, a: u64, b: u64, attrs: Attrs) -> Span {
+        Span {
+            at: Loc { file: 0, line: 1 },
+            trace: "ab".repeat(16),
+            id: format!("{id:016x}"),
+            parent: parent.map(|p| format!("{p:016x}")),
+            name: "s".into(),
+            kind: 3,
+            start: a,
+            end: b,
+            attrs,
+        }
+    }
+
+    /// (kind 0 target call / 1 other model / 2 draft / 3 HTTP fetch / 4 other span, start, length)
+    fn spans_of(items: &[(u8, u64, u64)], length: u64) -> Vec<Span> {
+        let mut v = vec![span(
+            1,
+            None,
+            1_000,
+            1_000 + length,
+            Attrs {
+                operation: Some("invoke_agent".into()),
+                ..Default::default()
+            },
+        )];
+        for (i, &(kind, at, len)) in items.iter().enumerate() {
+            let a = 1_000 + at.min(length);
+            let b = (a + len).min(1_000 + length);
+            let chat = |m: &str| Attrs {
+                operation: Some("chat".into()),
+                request_model: Some(m.into()),
+                output_tokens: Some(3),
+                ..Default::default()
+            };
+            let attrs = match kind {
+                0 => chat("t"),
+                1 => chat("critic"),
+                2 => chat("d"),
+                3 => Attrs {
+                    http_method: Some("GET".into()),
+                    url: Some(format!("https://x/{}", i % 4)),
+                    ..Default::default()
+                },
+                _ => Attrs::default(),
+            };
+            v.push(span(i as u64 + 2, Some(1), a, b, attrs));
+        }
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Whatever the spans, a session's recorded latency (root fetch + target + fetch +
+        /// stages + other) is its window, to the nanosecond.
+        #[test]
+        fn every_nanosecond_of_a_session_is_kept(
+            mut items in proptest::collection::vec((0u8..5, 0u64..10_000, 0u64..3_000), 1..40),
+            length in 1u64..12_000,
+        ) {
+            items.push((0, length / 3, 100)); // at least one target call
+            items.push((2, length / 3, 10)); // and one draft call
+            let opts = ImportOptions { target_model: Some("t".into()), draft_models: vec!["d".into()], ..Default::default() };
+            let imported = import_spans(spans_of(&items, length), &["f".into()], ReadStats::default(), &opts).unwrap();
+            let text: String = imported.lines.iter().map(|l| serde_json::to_string(l).unwrap() + "\n").collect();
+            let trace = parse_trace(text.as_bytes(), "t.jsonl").unwrap();
+            let replay = Replay::from_trace(&trace, None).unwrap();
+            prop_assert_eq!(replay.recorded_session_latency(0), length);
+            let s = &imported.summary;
+            prop_assert!((s.target_s + s.stages_s + s.web_s + s.other_s - s.session_s).abs() < 1e-9);
+        }
+    }
+}

@@ -406,6 +406,15 @@ mod tests {
         assert!(lines[0].contains("\"startTimeUnixNano\":\"1000\""));
     }
 
+    proptest::proptest! {
+        /// Arbitrary bodies are refused with a message, never a panic.
+        #[test]
+        fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let _ = decode(Encoding::Protobuf, &bytes);
+            let _ = decode(Encoding::Json, &bytes);
+        }
+    }
+
     #[test]
     fn an_unacknowledged_partial_line_is_dropped_on_open() {
         let dir = tempfile::tempdir().unwrap();
