@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 
 use crate::scenario::{Scenario, ScenarioError};
 
+mod collect;
 mod fit;
 mod import;
 mod live;
+mod otel;
 mod plot;
 mod reproduce;
 mod run;
@@ -18,6 +20,7 @@ mod serve;
 mod study;
 mod sweep;
 mod validate;
+mod whatif;
 
 /// Exit code for a failed run.
 pub const EXIT_FAILURE: i32 = 1;
@@ -33,7 +36,7 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 a draft LLM predicts the target LLM's next clicks and prefetches the pages into a small cache while \
 the target thinks. It replays agent trajectories under several policies and reports speedups with \
 95% confidence intervals.",
-    after_help = "Examples:\n  specsim run                         # the embedded WebWalkerQA-like default\n  specsim run scenarios/default.json --json > report.json\n  specsim run my.json --seed 7 --threads 2 --plots figs/\n  specsim sweep scenarios/paper-grid.json --out results/grid\n  specsim plot results/grid --out figs/ --axis width\n  specsim reproduce\n  specsim fit latencies.csv --field fetch_s --out fetch.json\n  specsim live live.json -o run.jsonl && specsim validate run.jsonl --baseline none.jsonl\n\nDocs: README.md and docs/ in the source tree."
+    after_help = "Examples:\n  specsim run                         # the embedded WebWalkerQA-like default\n  specsim run scenarios/default.json --json > report.json\n  specsim run my.json --seed 7 --threads 2 --plots figs/\n  specsim sweep scenarios/paper-grid.json --out results/grid\n  specsim plot results/grid --out figs/ --axis width\n  specsim reproduce\n  specsim fit latencies.csv --field fetch_s --out fetch.json\n  specsim live live.json -o run.jsonl && specsim validate run.jsonl --baseline none.jsonl\n  specsim collect --out spans.jsonl    # then: specsim import otel spans.jsonl --out agent.jsonl && specsim whatif agent.jsonl\n\nDocs: README.md and docs/ in the source tree."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -97,6 +100,16 @@ enum Command {
         after_help = "Examples:\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl\n  specsim latency-study ../shared/data/thefastest/measurements.jsonl --by model-region --cmd=--max-tokens=20\n  specsim latency-study ../shared/data/llmperf --metric ttft --json"
     )]
     LatencyStudy(study::StudyArgs),
+    /// Receive OTLP/HTTP traces from an instrumented agent and append them to a file.
+    #[command(
+        after_help = "Examples:\n  specsim collect --port 4318 --out spans.jsonl\n  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 python my_agent.py\n  specsim import otel spans.jsonl --out agent.jsonl && specsim whatif agent.jsonl\n\nAccepts POST /v1/traces with application/x-protobuf or application/json bodies, optionally\ngzip; a batch is acknowledged only once written and synced. See docs/otel.md."
+    )]
+    Collect(collect::CollectArgs),
+    /// How much would SpecCache speed up a recorded agent? Speedup vs draft accuracy.
+    #[command(
+        after_help = "Examples:\n  specsim whatif agent.jsonl\n  specsim whatif agent.jsonl --draft-profile thefastest_openai_gpt-4-turbo --plots figs/\n  specsim whatif agent.jsonl --draft-fraction 0.1 --widths 1,3 --caches 10 --json\n\nThe trace's recorded latencies are replayed; the draft's accuracy is swept from 0 to 1.\nSee docs/otel.md."
+    )]
+    Whatif(whatif::WhatIfArgs),
     /// Draw figures (SVG and PNG) of a run report or of a sweep's results.
     #[command(
         after_help = "Examples:\n  specsim run --out report.json && specsim plot report.json --out figures/\n  specsim plot sweep-out/ --out figures/ --axis cache.capacity\n  specsim plot sweep-out/results.jsonl --out figs --axis width --second-axis cache.capacity --metric speedup\n  specsim plot report.json --out figs --format png"
@@ -161,6 +174,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Fit(a) => fit::run(*a),
         Command::LatencyStudy(a) => study::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::Collect(a) => collect::run(a),
+        Command::Whatif(a) => whatif::run(a),
     }
 }
 

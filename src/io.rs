@@ -4,8 +4,10 @@
 //!   and trajectories to replay.
 //! - [`report`]: the run report (one flat row per policy); [`stats`]: the estimators behind it.
 //! - [`results`]: sweep results (CSV, JSONL, manifest), merged across shards.
+//! - [`otel`]: OpenTelemetry (OTLP JSON) spans of an instrumented agent imported as a trace.
 //! - [`output`]: atomic file writes.
 
+pub mod otel;
 pub mod output;
 pub mod replay;
 pub mod report;

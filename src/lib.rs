@@ -15,6 +15,7 @@
 //!   `validate` (live trace vs simulator).
 //! - [`plot`]: figures (SVG and PNG) of reports, sweeps and fits; reads results only.
 //! - [`reproduce`]: the paper's figures next to calibrated scenarios' results.
+//! - [`whatif`]: a recorded agent's speedup against draft accuracy, width and cache size.
 //! - [`cli`]: the command-line interface (the binary only calls [`cli::main`]).
 //!
 //! # Determinism contract
@@ -40,3 +41,4 @@ pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;
+pub mod whatif;

@@ -18,8 +18,10 @@
 //! - [`site_server`], [`llm_server`]: local stand-ins for a website and an LLM API, on
 //!   [`server`] (axum on a tokio runtime).
 //! - [`validate`]: replays a live trace in the simulator and reports the error.
+//! - [`collector`]: `specsim collect`, an OTLP/HTTP receiver writing an OTLP JSON file.
 
 pub mod chat;
+pub mod collector;
 pub mod config;
 pub mod exec;
 pub mod html;

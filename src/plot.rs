@@ -29,6 +29,7 @@ pub mod input;
 pub mod style;
 pub mod sweep;
 mod text;
+pub mod whatif;
 
 pub use input::{
     read_results, rows_from_values, AxisValue, PlotReport, PlotRow, Results, SweepRow,

@@ -31,6 +31,15 @@ specsim import wiki-speedrun FILE --out gpt.jsonl --agent llm-gpt-5-mini --out-d
 specsim import wiki-speedrun FILE --out all.jsonl --summary traces/wiki_speedrun-summary.json"
     )]
     WikiSpeedrun(SpeedrunArgs),
+    /// OpenTelemetry spans (OTLP JSON) of an instrumented agent: GenAI or OpenInference LLM
+    /// spans, HTTP client and execute_tool spans (docs/otel.md).
+    #[command(
+        after_help = "Examples:\n  specsim import otel spans.jsonl --out agent.jsonl\n  \
+specsim import otel a.jsonl b.jsonl --out agent.jsonl --target-model gpt-4.1 --draft-model gpt-4.1-mini\n  \
+specsim import otel spans.jsonl --out agent.jsonl --out-degree 40 --summary import-summary.json\n  \
+specsim whatif agent.jsonl"
+    )]
+    Otel(super::otel::OtelArgs),
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +137,7 @@ pub fn run(a: ImportArgs) -> Result<(), CliError> {
             )?;
             print(&s, &w.out);
         }
+        Source::Otel(o) => super::otel::run(o)?,
     }
     Ok(())
 }

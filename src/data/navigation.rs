@@ -123,6 +123,7 @@ impl NavPath {
                 outcome: None,
                 iteration_s: None,
                 exposed_web_s: None,
+                other_s: None,
             }));
         }
         lines

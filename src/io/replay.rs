@@ -75,6 +75,8 @@ pub struct ReplayStats {
     pub recorded_drafts: u64,
     /// Recorded draft calls with predictions.
     pub recorded_predictions: u64,
+    /// Iterations with a recorded `other_s` (time neither LLM nor web).
+    pub recorded_other: u64,
 }
 
 /// Reads, validates and builds a replay of the trace at `path`.
@@ -221,9 +223,46 @@ fn recorded(
                 .map(|s| secs_to_nanos(s.latency_s))
                 .sum::<Nanos>()
         }),
+        other: it.other_s.map(secs_to_nanos),
         drafts,
     };
     Ok((r != Recorded::default()).then(|| Box::new(r)))
+}
+
+/// Where recorded other time (neither LLM nor web) goes. A visit keeps it: the model runs it
+/// after the visit's stages; a visit that records other time but no stages ran none (its
+/// stages are replayed as 0 rather than drawn). The answer iteration runs no stages nor other
+/// work in the model, so its other time is added to its target call, or failing that to the
+/// last visit's other time, or to the root fetch: every session's latency under `none` stays
+/// exact.
+fn place_other_time(t: &mut Trajectory) {
+    for st in &mut t.steps {
+        if let Some(r) = st.recorded.as_deref_mut() {
+            if r.other.is_some() && r.stages.is_none() {
+                r.stages = Some(0);
+            }
+        }
+    }
+    let Some(o) = t
+        .answer_recorded
+        .as_deref_mut()
+        .and_then(|r| r.other.take())
+    else {
+        return;
+    };
+    let answer = t.answer_recorded.as_deref_mut();
+    if let Some((ns, _)) = answer.and_then(|r| r.target.as_mut()) {
+        *ns += o;
+    } else if let Some(last) = t.steps.last_mut() {
+        let r = last.recorded.get_or_insert_with(Default::default);
+        r.other = Some(r.other.unwrap_or(0) + o);
+        r.stages.get_or_insert(0);
+    } else {
+        t.root_fetch = Some(t.root_fetch.unwrap_or(0) + o);
+    }
+    if t.answer_recorded.as_deref() == Some(&Recorded::default()) {
+        t.answer_recorded = None;
+    }
 }
 
 impl Replay {
@@ -293,6 +332,7 @@ impl Replay {
                     stats.recorded_target += u64::from(r.target.is_some());
                     stats.recorded_fetch += u64::from(r.fetch.is_some());
                     stats.recorded_stages += u64::from(r.stages.is_some());
+                    stats.recorded_other += u64::from(r.other.is_some());
                     stats.recorded_drafts += r.drafts.len() as u64;
                     stats.recorded_predictions += r
                         .drafts
@@ -338,13 +378,15 @@ impl Replay {
                 here = v;
             }
             stats.recorded_root_fetch += u64::from(s.root_fetch_s.is_some());
-            trajectories.push(Trajectory {
+            let mut t = Trajectory {
                 root,
                 root_fetch: s.root_fetch_s.map(secs_to_nanos),
                 steps,
                 final_answer,
                 answer_recorded: answer,
-            });
+            };
+            place_other_time(&mut t);
+            trajectories.push(t);
             sessions.push(s.session.clone());
         }
         // Every click is a link of the page it left, whatever the recording says.
@@ -397,13 +439,16 @@ impl Replay {
     }
 
     /// The trace's own end-to-end latency of session `s` under no speculation: root fetch
-    /// plus, per iteration, target + fetch + stages, counting only recorded values. Equals
+    /// plus, per iteration, target + fetch + stages + other, counting only recorded values. Equals
     /// the simulated session latency under policy `none` when every value was recorded.
     pub fn recorded_session_latency(&self, s: usize) -> Nanos {
         let t = &self.trajectories[s];
         let each = |r: Option<&Recorded>| {
             r.map_or(0, |r| {
-                r.target.map_or(0, |x| x.0) + r.fetch.unwrap_or(0) + r.stages.unwrap_or(0)
+                r.target.map_or(0, |x| x.0)
+                    + r.fetch.unwrap_or(0)
+                    + r.stages.unwrap_or(0)
+                    + r.other.unwrap_or(0)
             })
         };
         t.root_fetch.unwrap_or(0)
@@ -482,6 +527,65 @@ mod tests {
             Some((1_000_000_000, 0))
         );
         assert_eq!(r.recorded_session_latency(0), 5_500_000_000);
+    }
+
+    #[test]
+    fn other_time_is_kept_in_the_session_latency() {
+        let text = format!(
+            "{HEAD}\n{}\n{}\n{}\n{}\n",
+            r#"{"type":"session","session":"a","root":"/","root_fetch_s":0.5}"#,
+            r#"{"type":"iteration","session":"a","iteration":0,"action":"click","page":"/x","target":{"latency_s":2},"fetch_s":1,"other_s":0.25}"#,
+            r#"{"type":"iteration","session":"a","iteration":1,"action":"click","page":"/y","target":{"latency_s":2},"fetch_s":1,"stages":[{"latency_s":0.5}],"other_s":0.125}"#,
+            r#"{"type":"iteration","session":"a","iteration":2,"action":"answer","target":{"latency_s":1},"stages":[{"latency_s":9}],"other_s":0.0625}"#,
+        );
+        let r = replay(&text);
+        assert_eq!(r.stats.recorded_other, 3);
+        let t = &r.trajectories[0];
+        let split: Vec<(Option<Nanos>, Option<Nanos>)> = t
+            .steps
+            .iter()
+            .map(|s| {
+                let r = s.recorded.as_deref().unwrap();
+                (r.stages, r.other)
+            })
+            .collect();
+        // A visit keeps its other time (and runs no stages when none are recorded); the
+        // answer's joins its target call.
+        assert_eq!(
+            split,
+            vec![
+                (Some(0), Some(250_000_000)),
+                (Some(500_000_000), Some(125_000_000))
+            ]
+        );
+        let answer = t.answer_recorded.as_deref().unwrap();
+        assert_eq!(answer.target, Some((1_062_500_000, 0)));
+        // 0.5 + (2 + 1 + 0.25) + (2 + 1 + 0.5 + 0.125) + (1 + 0.0625); the answer's stages
+        // are not replayed.
+        assert_eq!(r.recorded_session_latency(0), 8_437_500_000);
+    }
+
+    #[test]
+    fn an_answer_without_target_puts_its_other_time_on_the_last_visit() {
+        let text = format!(
+            "{HEAD}\n{}\n{}\n{}\n",
+            r#"{"type":"session","session":"a","root":"/"}"#,
+            r#"{"type":"iteration","session":"a","iteration":0,"action":"click","page":"/x"}"#,
+            r#"{"type":"iteration","session":"a","iteration":1,"action":"answer","other_s":0.5}"#,
+        );
+        let t = &replay(&text).trajectories[0];
+        let r = t.steps[0].recorded.as_deref().unwrap();
+        assert_eq!((r.stages, r.other), (Some(0), Some(500_000_000)));
+        assert!(t.answer_recorded.is_none());
+        let text = format!(
+            "{HEAD}\n{}\n{}\n",
+            r#"{"type":"session","session":"a","root":"/","root_fetch_s":1}"#,
+            r#"{"type":"iteration","session":"a","iteration":0,"action":"answer","other_s":0.5}"#,
+        );
+        assert_eq!(
+            replay(&text).trajectories[0].root_fetch,
+            Some(1_500_000_000)
+        );
     }
 
     #[test]

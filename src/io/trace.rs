@@ -187,6 +187,12 @@ pub struct IterationLine {
     /// Live runs: web time on the critical path, seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exposed_web_s: Option<f64>,
+    /// Time of the iteration on the session's critical path that was neither an LLM call
+    /// nor the page fetch (gaps, other tools, the agent's own code), seconds; for
+    /// iteration 0 it includes the session's time before its first target call apart from
+    /// the root fetch. Added in version 1, optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_s: Option<f64>,
 }
 
 impl Header {
@@ -595,6 +601,9 @@ fn check_iteration(
     if let Some(x) = it.exposed_web_s {
         nn("exposed_web_s".into(), x)?;
     }
+    if let Some(x) = it.other_s {
+        nn("other_s".into(), x)?;
+    }
     if let Some(o) = &it.outcome {
         if !["hit", "partial_hit", "miss"].contains(&o.as_str()) {
             return Err((
@@ -852,6 +861,7 @@ mod tests {
             outcome: Some("hit".into()),
             iteration_s: Some(1.0),
             exposed_web_s: Some(0.0),
+            other_s: Some(0.5),
         };
         let line = |l: TraceLine| serde_json::to_value(l).unwrap();
         let iv = line(TraceLine::Iteration(it));
@@ -902,6 +912,7 @@ mod tests {
                 outcome: None,
                 iteration_s: None,
                 exposed_web_s: None,
+                other_s: None,
             }),
         ];
         let mut w = TraceWriter::new(Vec::new(), Header::new("test")).unwrap();

@@ -719,6 +719,7 @@ impl<W: Write, X: Exec> World<Engine<Event>> for LiveWorld<W, X> {
             },
             iteration_s: Some(secs(rec.latency)),
             exposed_web_s: visit.then(|| secs(rec.exposed)),
+            other_s: None,
         };
         self.summary.drafts_late += late;
         self.summary.iterations += 1;

@@ -38,6 +38,9 @@ pub struct IterationRecord {
     pub llm: Nanos,
     /// Extra-stage LLM time (part of `llm`).
     pub stages: Nanos,
+    /// Time that is neither LLM nor web (replayed from traces that record it), after the
+    /// stages; `latency = llm + exposed + other`.
+    pub other: Nanos,
     /// Web time of the observation's fetch (queueing + fetch, + lookup for a hit).
     pub web: Nanos,
     /// Part of `web` on the critical path (after the target decided).
@@ -72,6 +75,8 @@ pub struct RunMetrics {
     pub llm: u64,
     /// Sum of extra-stage LLM time (part of `llm`).
     pub stages: u64,
+    /// Sum of time that is neither LLM nor web.
+    pub other: u64,
     /// Sum of web time of visits.
     pub web: u64,
     /// Sum of exposed web time.
@@ -145,6 +150,7 @@ impl RunMetrics {
         self.iteration_latency += r.latency;
         self.llm += r.llm;
         self.stages += r.stages;
+        self.other += r.other;
         self.iteration_latencies.push(r.latency);
         match r.outcome {
             Outcome::Answer => return,

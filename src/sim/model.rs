@@ -190,6 +190,9 @@ struct Session {
     exposed: Nanos,
     queue: Nanos,
     stages: Nanos,
+    other: Nanos,
+    /// The stages are over; a [`Event::StagesDone`] now ends the other work.
+    in_other: bool,
     /// The fetch whose page the session observes.
     fetch: FetchId,
     next_waiter: u32,
@@ -275,6 +278,8 @@ impl SpecCache {
             exposed: 0,
             queue: 0,
             stages: 0,
+            other: 0,
+            in_other: false,
             fetch: NIL,
             next_waiter: NIL,
             drafts: [None; MAX_DRAFTS],
@@ -356,6 +361,8 @@ impl SpecCache {
         let sess = &mut self.sessions[s as usize];
         sess.t0 = now;
         sess.stages = 0;
+        sess.other = 0;
+        sess.in_other = false;
         sess.web = 0;
         sess.exposed = 0;
         sess.queue = 0;
@@ -737,15 +744,29 @@ impl SpecCache {
         let i = sess.iter;
         if !w.start_stages(cx, s, i) {
             self.sessions[s as usize].stages = 0;
-            self.end_iteration(s, cx, w);
+            self.after_stages(s, cx, w);
         }
     }
 
     fn stages_done<C: Context, W: World<C>>(&mut self, s: SessionId, cx: &mut C, w: &mut W) {
         let now = cx.now();
         let sess = &mut self.sessions[s as usize];
-        sess.stages = now.since(sess.observed_at);
-        self.end_iteration(s, cx, w);
+        if sess.in_other {
+            sess.other = now.since(sess.observed_at) - sess.stages;
+            self.end_iteration(s, cx, w);
+        } else {
+            sess.stages = now.since(sess.observed_at);
+            self.after_stages(s, cx, w);
+        }
+    }
+
+    /// The stages are over: the other work, if any, then the end of the iteration.
+    fn after_stages<C: Context, W: World<C>>(&mut self, s: SessionId, cx: &mut C, w: &mut W) {
+        let i = self.sessions[s as usize].iter;
+        self.sessions[s as usize].in_other = true;
+        if !w.start_other(cx, s, i) {
+            self.end_iteration(s, cx, w);
+        }
     }
 
     fn end_iteration<C: Context, W: World<C>>(&mut self, s: SessionId, cx: &mut C, w: &mut W) {
@@ -760,6 +781,7 @@ impl SpecCache {
             latency: now.since(sess.t0),
             llm: sess.think + sess.stages,
             stages: sess.stages,
+            other: sess.other,
             web: sess.web,
             exposed: sess.exposed,
             queue: sess.queue,

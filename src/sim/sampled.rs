@@ -289,6 +289,17 @@ impl World<Engine<Event>> for SampledWorld<'_> {
         cx.schedule_in(total, Event::StagesDone(s));
         true
     }
+
+    fn start_other(&mut self, cx: &mut Engine<Event>, s: SessionId, iteration: u32) -> bool {
+        match self.recorded(s, iteration).and_then(|r| r.other) {
+            Some(ns) if ns > 0 => {
+                self.tally.replayed += 1;
+                cx.schedule_in(ns, Event::StagesDone(s));
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A reusable simulator of one policy over one workload: engine, rules and sampled world.

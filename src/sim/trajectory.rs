@@ -44,6 +44,9 @@ pub struct Recorded {
     pub fetch: Option<Nanos>,
     /// Total latency of the extra LLM stages.
     pub stages: Option<Nanos>,
+    /// Critical-path time that was neither an LLM call nor the page fetch (gaps, other
+    /// tools, the agent's own code; the trace's `other_s`).
+    pub other: Option<Nanos>,
     /// Per draft: latency, output tokens and ranked predictions.
     pub drafts: Vec<RecordedDraft>,
 }

@@ -37,7 +37,8 @@ pub enum Event {
     Fetched(FetchId),
     /// A cache hit's lookup cost elapsed (the rules' own timer).
     Observed(SessionId),
-    /// The extra LLM stages after an observation completed.
+    /// The extra LLM stages after an observation completed (and then, where there is any,
+    /// the iteration's other work).
     StagesDone(SessionId),
 }
 
@@ -150,6 +151,13 @@ pub trait World<C: Context> {
     /// The extra LLM stages after the observation start. Returns true if
     /// [`Event::StagesDone`] follows, false if there are none (they take no time).
     fn start_stages(&mut self, cx: &mut C, s: SessionId, iteration: u32) -> bool;
+
+    /// After the stages, the iteration's other work (neither LLM nor web: tool calls, the
+    /// agent's own code) starts. Returns true if [`Event::StagesDone`] follows again, false if
+    /// there is none (recorded traces may carry it; nothing else does).
+    fn start_other(&mut self, _cx: &mut C, _s: SessionId, _iteration: u32) -> bool {
+        false
+    }
 
     /// An iteration ended.
     fn iteration_done(&mut self, _cx: &mut C, _rec: &IterationRecord) {}

@@ -177,11 +177,12 @@ fn every_scenario_report_matches_its_golden_file() {
     let json = stdout(specsim().args(["run", "--json"]));
     check("default-embedded.run.json", &stable_report(&json));
     // A relative path, so the report (which names the trace) is the same in any checkout.
-    let json = stdout(
-        specsim()
-            .current_dir(root())
-            .args(["run", "--json", "traces/example.jsonl"]),
-    );
+    let json =
+        stdout(
+            specsim()
+                .current_dir(root())
+                .args(["run", "--json", "traces/example.jsonl"]),
+        );
     check("traces__example.run.json", &stable_report(&json));
 }
 

@@ -78,7 +78,7 @@ proptest! {
             prop_assert_eq!(m.session_latencies.len(), traj.len());
             for r in sim.records() {
                 prop_assert!(r.latency >= r.llm, "iteration latency >= think time");
-                prop_assert_eq!(r.latency, r.llm + r.exposed, "latency = LLM + exposed web");
+                prop_assert_eq!(r.latency, r.llm + r.exposed + r.other, "latency = LLM + exposed web + other");
                 prop_assert!(r.exposed <= r.web);
                 prop_assert!(r.queue <= r.exposed);
                 if p == Policy::None {

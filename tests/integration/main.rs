@@ -11,6 +11,7 @@ mod invariants;
 mod live;
 mod model_rules;
 mod navigation;
+mod otel;
 mod parity;
 mod plots;
 mod real_data;

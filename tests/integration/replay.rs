@@ -92,6 +92,7 @@ fn full_trace(sessions: u32, seed: u64) -> Vec<u8> {
                 outcome: None,
                 iteration_s: None,
                 exposed_web_s: None,
+                other_s: None,
             }))
             .unwrap();
         }
