@@ -3,8 +3,10 @@
 //!
 //! # Code map
 //! - [`sim`]: the simulator core. [`sim::time`] and [`sim::engine`] (virtual time, the event
-//!   queue), [`sim::rng`] (named random streams), the SpecCache model and its parts (site,
-//!   trajectory, draft, cache, fetch pool, policy, distributions, LLM profiles, metrics).
+//!   queue), [`sim::rng`] (named random streams), SpecCache's rules ([`sim::model`]) and the
+//!   seam they act through ([`sim::world`]), the simulated world ([`sim::sampled`]) and the
+//!   parts (site, trajectory, draft, cache, fetch pool, policy, distributions, LLM profiles,
+//!   metrics). The same rules run live in [`live::world`].
 //! - [`scenario`]: scenario files (the serde mirror) and their validation into a frozen
 //!   [`scenario::Scenario`]; [`scenario::problems`] collects every problem with its field path.
 //! - [`runner`]: the replications of a scenario, in parallel; [`sweep`]: parameter sweeps.

@@ -7,7 +7,11 @@
 //! - [`dist`], [`llm`]: latency distributions and LLM profiles (TTFT + tokens x TPOT).
 //! - [`site`], [`trajectory`]: link graphs and the agents' paths through them.
 //! - [`draft`], [`cache`], [`fetch`], [`policy`]: the parts of SpecCache.
-//! - [`model`]: the rules of `shared/spec/model.md` as event handlers.
+//! - [`model`]: SpecCache's rules (`shared/spec/model.md`) as event handlers, written once.
+//! - [`world`]: the seam the rules act through: a [`world::Context`] (clock, own events) and
+//!   a [`world::World`] (calls to the target, drafts and fetcher; their completions come back
+//!   as events). [`sampled`] is the simulated world (replayed or drawn delays on the virtual
+//!   clock); `crate::live::world` is the live one (real HTTP and LLM calls, wall clock).
 //! - [`metrics`]: what a run measures.
 
 pub mod cache;

@@ -4,7 +4,7 @@
 //! [`SampledWorld`] is the [`World`] of a simulation. The target's decisions come from the
 //! sessions' trajectories (walked before the run, or replayed from a trace: speculation never
 //! changes what the target decides). Each latency is replayed where the trace recorded it and
-//! drawn otherwise, in one place ([`SampledWorld::replayed_or_drawn`]); draws come from
+//! drawn otherwise, in one place (`SampledWorld::replayed_or_drawn`); draws come from
 //! [`StreamKey`] streams named by `(session, step, item, purpose)`, never from a shared
 //! generator, so every policy sees the same target latencies, draft answers and fetch times
 //! (common random numbers).

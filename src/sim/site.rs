@@ -26,7 +26,7 @@ pub struct Page {
     pub name: String,
     /// Size of the fetched page in bytes (0 when unknown).
     pub bytes: u64,
-    /// Index into [`Site::fetch_overrides`] when this page has its own fetch latency.
+    /// Index into the site's fetch overrides when this page has its own fetch latency.
     pub fetch: Option<u32>,
 }
 
