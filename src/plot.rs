@@ -33,7 +33,7 @@ mod text;
 pub use input::{
     read_results, rows_from_values, AxisValue, PlotReport, PlotRow, Results, SweepRow,
 };
-pub use sweep::{Metric, SweepOptions};
+pub use sweep::{scenario_values, Metric, SweepOptions};
 
 /// Why a figure could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -270,6 +270,7 @@ pub fn plot_sweep(
         options.second_axis.as_deref(),
         options.policy.as_deref(),
         &options.at,
+        &options.base,
     )?;
     ensure_dir(dir)?;
     let metrics: Vec<Metric> = match options.metric {
@@ -305,6 +306,7 @@ pub fn plot_sweep(
             Some(&second),
             options.policy.as_deref(),
             &options.at,
+            &options.base,
         )?;
         let m = options.metric.unwrap_or(Metric::Speedup);
         let stem = format!("heatmap_{}_{x}_{}", m.name(), slug(&second));
@@ -368,22 +370,34 @@ pub fn plot_path(
     options: &SweepOptions,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>, PlotError> {
-    match read_results(path)? {
+    plot_results(&read_results(path)?, path, dir, options, formats)
+}
+
+/// Writes the figures of `results` (read from `path`, named in errors) to `dir`.
+pub fn plot_results(
+    results: &Results,
+    path: &Path,
+    dir: &Path,
+    options: &SweepOptions,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>, PlotError> {
+    match results {
         Results::Report(r) => {
             if options.axis.is_some()
                 || options.second_axis.is_some()
                 || options.metric.is_some()
                 || options.policy.is_some()
                 || !options.at.is_empty()
+                || !options.base.is_empty()
             {
                 return Err(PlotError::usage(format!(
-                    "{}: a run report has no sweep axes; --axis, --second-axis, --metric, --policy and --at apply to sweep results",
+                    "{}: a run report has no sweep axes; --axis, --second-axis, --metric, --policy, --at and --scenario apply to sweep results",
                     path.display()
                 )));
             }
-            plot_report_data(&r, dir, formats)
+            plot_report_data(r, dir, formats)
         }
-        Results::Sweep(rows) => plot_sweep(&rows, dir, options, formats),
+        Results::Sweep(rows) => plot_sweep(rows, dir, options, formats),
     }
 }
 

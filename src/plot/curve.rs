@@ -52,7 +52,7 @@ impl Curve {
             subtitle.push_str("; gaps: all web time hidden (infinite reduction)");
         }
         let heading = match &plan.second {
-            Some(s) => s.path.clone(),
+            Some(s) => s.label(),
             None => "policy".to_string(),
         };
         Ok(Curve {
@@ -237,7 +237,7 @@ pub(crate) fn y_range(lines: &[Line], include: &[f64]) -> (f64, f64) {
 
 impl Figure for Curve {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let title = format!("{} vs {}", self.metric.title(), self.x.path);
+        let title = format!("{} vs {}", self.metric.title(), self.x.name());
         let styles: Vec<(RGBColor, Dash)> = self
             .lines
             .iter()
@@ -272,7 +272,7 @@ impl Figure for Curve {
             .x_label_area_size(70)
             .y_label_area_size(90)
             .build_cartesian_2d(x0..x1, y0..y1)?;
-        draw_axes(root, &mut chart, &self.x, self.metric.label())?;
+        draw_axes(root, &mut chart, &self.x, &self.metric.label())?;
         frame::draw_line(
             chart.plotting_area(),
             vec![(x0, 1.0), (x1, 1.0)],

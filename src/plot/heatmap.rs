@@ -82,8 +82,8 @@ impl Figure for Heatmap {
         let title = format!(
             "{} over {} and {}",
             self.metric.title(),
-            self.x.path,
-            self.y.path
+            self.x.name(),
+            self.y.name()
         );
         let (area, legend) = frame::layout(root, &title, &self.subtitle, 170)?;
         let (nx, ny) = (self.x.values.len(), self.y.values.len());

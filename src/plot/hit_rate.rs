@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use super::curve::{draw_axes, draw_band, draw_means, y_range};
 use super::frame::{self, DrawResult, LegendEntry, Swatch};
 use super::style::{self, Dash};
-use super::sweep::{AxisScale, Line, Plan};
+use super::sweep::{AxisScale, Line, Metric, Plan};
 use super::{Figure, PlotError};
 
 const REFERENCES: [&str; 2] = ["random", "oracle"];
@@ -89,7 +89,7 @@ impl HitRate {
         }
         subtitle.push_str(&plan.fixed_note());
         let heading = match &plan.second {
-            Some(s) => s.path.clone(),
+            Some(s) => s.label(),
             None => "policy".to_string(),
         };
         Ok(HitRate {
@@ -103,7 +103,7 @@ impl HitRate {
 
 impl Figure for HitRate {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let title = format!("Cache hit rate vs {}", self.x.path);
+        let title = format!("{} vs {}", Metric::HitRate.title(), self.x.name());
         let mut entries: Vec<LegendEntry> = self
             .groups
             .iter()
@@ -141,12 +141,7 @@ impl Figure for HitRate {
             .x_label_area_size(70)
             .y_label_area_size(90)
             .build_cartesian_2d(x0..x1, 0.0..y1)?;
-        draw_axes(
-            root,
-            &mut chart,
-            &self.x,
-            "hit rate (fraction of page visits)",
-        )?;
+        draw_axes(root, &mut chart, &self.x, &Metric::HitRate.label())?;
         for g in &self.groups {
             draw_band(&mut chart, &g.all.points, g.color)?;
         }

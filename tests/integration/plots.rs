@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::str::contains;
 use specsim::plot::{
-    plot_fit, plot_path, plot_report, plot_sweep, read_results, Format, Metric, Results,
+    plot_fit, plot_path, plot_report, plot_sweep, read_results, AxisValue, Format, Metric, Results,
     SweepOptions,
 };
 use specsim::scenario::problems::Problems;
@@ -167,15 +167,16 @@ fn sweep_figures_have_lines_bands_and_a_heatmap() {
     );
     let s = svg(&dir.path().join("speedup_vs_cache_capacity.svg"));
     for t in [
-        "Speedup vs cache.capacity",
-        "cache.capacity (pages)",
+        "Speedup vs cache capacity",
+        "cache capacity (pages)",
         "speedup of session latency",
         "speccache",
         "random",
         "oracle",
         "1× (no change)",
-        // width varies too: the lines hold it at the first cell's value, and say so.
-        "held fixed: width = 1",
+        // width varies too: the lines hold it at its middle value (the lower of two), and
+        // say so.
+        "held fixed: prefetch width = 1",
     ] {
         assert!(s.contains(t), "speedup svg lacks {t:?}");
     }
@@ -204,7 +205,7 @@ fn sweep_figures_have_lines_bands_and_a_heatmap() {
     for t in [
         "1.23×",
         "policy speccache",
-        "width (links prefetched per step)",
+        "prefetch width (links per step)",
     ] {
         assert!(m.contains(t), "heatmap svg lacks {t:?}");
     }
@@ -224,6 +225,7 @@ fn second_axis_gives_one_line_per_value() {
         metric: Some(Metric::Speedup),
         policy: None,
         at: Vec::new(),
+        base: Vec::new(),
     };
     let written = plot_sweep(&sweep_rows(), dir.path(), &opts, &[Format::Svg]).unwrap();
     assert_eq!(
@@ -237,7 +239,7 @@ fn second_axis_gives_one_line_per_value() {
     assert!(s.contains("policy speccache"));
     // The legend: the second axis as its heading, one entry per value, no policies.
     let t = texts(&s);
-    for label in ["cache.capacity", "5", "10", "20"] {
+    for label in ["cache capacity (pages)", "5", "10", "20"] {
         assert!(t.iter().any(|x| x == label), "no {label:?} in {t:?}");
     }
     assert!(!t.iter().any(|x| x == "oracle"), "{t:?}");
@@ -488,7 +490,7 @@ fn text_axes_are_categories_in_file_order() {
     let wide = t.iter().position(|x| x == "wide").expect("wide labelled");
     assert!(narrow < wide, "{t:?}");
     assert!(
-        t.iter().any(|x| x == "width (links prefetched per step)"),
+        t.iter().any(|x| x == "prefetch width (links per step)"),
         "{t:?}"
     );
 }
@@ -548,8 +550,8 @@ fn a_real_sweep_directory_plots_end_to_end() {
         .stdout(contains("heatmap_speedup_cache_capacity_width.png"));
     let s = svg(&figs.join("speedup_vs_cache_capacity.svg"));
     assert!(
-        s.contains("held fixed: width = 1"),
-        "width is the second axis"
+        s.contains("held fixed: prefetch width = 1"),
+        "width is the second axis, held at the middle of 1 and 3 (the lower)"
     );
     assert!(pixels_of(&figs.join("speedup_vs_cache_capacity.png"), BLUE) > 100);
 }
@@ -581,7 +583,7 @@ fn at_holds_other_axes_where_asked() {
         ..SweepOptions::default()
     };
     let written = plot_sweep(&sweep_rows(), dir.path(), &opts, &[Format::Svg]).unwrap();
-    assert!(svg(&written[0]).contains("held fixed: width = 3"));
+    assert!(svg(&written[0]).contains("held fixed: prefetch width = 3"));
     let bad = SweepOptions {
         at: vec![("width".into(), "4".into())],
         ..SweepOptions::default()
@@ -600,4 +602,105 @@ fn at_holds_other_axes_where_asked() {
         .assert()
         .code(2)
         .stderr(contains("`width` is not PATH=VALUE"));
+}
+
+/// Rows of the fixture sweep with a third axis `cache.eviction` that takes `lru` with
+/// capacity 5 and `fifo` otherwise, as a sweep's `cases` would.
+fn rows_with_cases() -> Vec<specsim::plot::SweepRow> {
+    let mut rows = sweep_rows();
+    for r in &mut rows {
+        let cap = r.axes.get("cache.capacity").and_then(|v| v.as_num());
+        let ev = if cap == Some(5.0) { "lru" } else { "fifo" };
+        r.axes
+            .0
+            .push(("cache.eviction".into(), AxisValue::Text(ev.into())));
+    }
+    rows
+}
+
+#[test]
+fn default_slice_is_the_scenarios_own_values() {
+    // Regression: the held axes took the first cell's values (the least informative).
+    let dir = tempfile::tempdir().unwrap();
+    let held = |base: Vec<(String, AxisValue)>| {
+        let opts = SweepOptions {
+            metric: Some(Metric::Speedup),
+            base,
+            ..SweepOptions::default()
+        };
+        let w = plot_sweep(&sweep_rows(), dir.path(), &opts, &[Format::Svg]).unwrap();
+        let s = svg(&w[0]);
+        let at = s.find("held fixed: ").expect("a held axis");
+        s[at..].split('<').next().unwrap().trim().to_string()
+    };
+    let own = |v: f64| vec![("width".to_string(), AxisValue::Num(v))];
+    // The scenario's own width is on the axis.
+    assert_eq!(held(own(3.0)), "held fixed: prefetch width = 3");
+    // Not on the axis: the nearest value.
+    assert_eq!(held(own(5.0)), "held fixed: prefetch width = 3");
+    assert_eq!(held(own(1.2)), "held fixed: prefetch width = 1");
+    // Unknown: the middle value (the lower of two).
+    assert_eq!(held(Vec::new()), "held fixed: prefetch width = 1");
+
+    // Through the binary: --scenario names the file the sweep ran (its width is 3).
+    specsim()
+        .arg("plot")
+        .arg(fixture("sweep"))
+        .arg("--out")
+        .arg(dir.path().join("cli"))
+        .args(["--metric", "speedup", "--format", "svg", "--scenario"])
+        .arg(fixture("scenario.json"))
+        .assert()
+        .success();
+    let s = svg(&dir.path().join("cli/speedup_vs_cache_capacity.svg"));
+    assert!(s.contains("held fixed: prefetch width = 3"), "{s}");
+    specsim()
+        .arg("plot")
+        .arg(fixture("report.json"))
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .arg("--scenario")
+        .arg(fixture("scenario.json"))
+        .assert()
+        .code(2)
+        .stderr(contains("--scenario applies to sweep results"));
+}
+
+#[test]
+fn held_values_come_from_one_cell_of_a_cases_sweep() {
+    // Capacity 10 and eviction lru never occur together: holding both at their preferred
+    // values independently would leave nothing to draw.
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SweepOptions {
+        axis: Some("width".into()),
+        metric: Some(Metric::Speedup),
+        base: vec![
+            ("cache.capacity".into(), AxisValue::Num(10.0)),
+            ("cache.eviction".into(), AxisValue::Text("lru".into())),
+        ],
+        ..SweepOptions::default()
+    };
+    let w = plot_sweep(&rows_with_cases(), dir.path(), &opts, &[Format::Svg]).unwrap();
+    let s = svg(&w[0]);
+    // The first cell matching the most preferred values (one each): capacity 5 with lru.
+    assert!(
+        s.contains("held fixed: cache capacity = 5, cache eviction = lru"),
+        "{s}"
+    );
+    let t = texts(&s);
+    assert!(t.iter().any(|x| x == "speccache"), "lines drawn: {t:?}");
+    let bad = SweepOptions {
+        axis: Some("width".into()),
+        at: vec![
+            ("cache.capacity".into(), "10".into()),
+            ("cache.eviction".into(), "lru".into()),
+        ],
+        ..SweepOptions::default()
+    };
+    let e = plot_sweep(&rows_with_cases(), dir.path(), &bad, &[Format::Svg]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("no cell of the sweep has these values together"),
+        "{e}"
+    );
 }
