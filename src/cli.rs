@@ -89,7 +89,7 @@ enum Command {
     Reproduce(reproduce::ReproduceArgs),
     /// Fit latency distributions to samples or a public dataset; write profiles.
     #[command(
-        after_help = "Examples:\n  specsim fit latencies.csv --field fetch_s --out traces/profiles/fetch.json\n  specsim fit runs.jsonl --field timing.ttft --json\n  specsim fit calls.csv --ttft ttft_s --e2e latency_s --tokens output_tokens --out llm.json\n  specsim fit speed.csv --quantiles --row 1 --out speed.json\n  specsim fit --from llmperf ../shared/data/llmperf --out-dir traces/profiles\n  specsim fit --from thefastest ../shared/data/thefastest/measurements.jsonl --model gpt-4o\n  specsim fit --from har ../shared/data/har --har requests --out har.json\n  specsim fit --from httparchive ../shared/data/httparchive/speed_index_2022.csv --client mobile --out si.json\n\nSee docs/fitting.md and docs/data.md."
+        after_help = "Examples:\n  specsim fit latencies.csv --field fetch_s --out traces/profiles/fetch.json\n  specsim fit runs.jsonl --field timing.ttft --json\n  specsim fit calls.csv --ttft ttft_s --e2e latency_s --tokens output_tokens --out llm.json\n  specsim fit speed.csv --quantiles --row 1 --out speed.json\n  specsim fit --from llmperf ../shared/data/llmperf --out-dir traces/profiles\n  specsim fit --from thefastest ../shared/data/thefastest/measurements.jsonl --model gpt-4-turbo\n  specsim fit --from har ../shared/data/har --har requests --out har.json\n  specsim fit --from httparchive ../shared/data/httparchive/speed_index_2022.csv --client mobile --out si.json\n\nSee docs/fitting.md and docs/data.md."
     )]
     Fit(Box<fit::FitArgs>),
     /// Latency variability per model (median, p95, CV, max/min), by region and day.

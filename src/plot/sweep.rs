@@ -606,7 +606,7 @@ mod tests {
         assert_eq!(axis_label("my.latency.median"), "my.latency.median");
         assert_eq!(
             Metric::Speedup.label(),
-            "speedup of session latency vs no prefetch (×)"
+            "speedup of session latency (× vs no prefetch)"
         );
     }
 

@@ -171,22 +171,17 @@ const LLM_PARTS: &[(&str, &str, Option<&str>)] = &[
     ("output_tokens", "output tokens", Some("tokens")),
 ];
 
+/// The unit of a ratio to no prefetching (policy `none`).
+const VS_NONE: &str = "× vs no prefetch";
+
 /// Report metrics (policy-row fields of `docs/report.md`) by name.
 const METRICS: &[(&str, &str, Option<&str>)] = &[
-    (
-        "speedup",
-        "speedup of session latency vs no prefetch",
-        Some("×"),
-    ),
-    (
-        "web_reduction",
-        "exposed web time reduction vs no prefetch",
-        Some("×"),
-    ),
+    ("speedup", "speedup of session latency", Some(VS_NONE)),
+    ("web_reduction", "exposed web time reduction", Some(VS_NONE)),
     (
         "web_reduction_instant_prefetch",
         "web time reduction if prefetches were instant",
-        Some("×"),
+        Some(VS_NONE),
     ),
     ("hit_rate", "hit rate", Some("fraction of page visits")),
     (
@@ -492,7 +487,7 @@ mod tests {
     fn metrics_and_profile_quantities() {
         assert_eq!(
             metric("speedup").unwrap().with_unit(),
-            "speedup of session latency vs no prefetch (×)"
+            "speedup of session latency (× vs no prefetch)"
         );
         assert_eq!(
             metric("hit_rate_ci_hi").unwrap().label,

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::str::contains;
 use specsim::plot::{
-    plot_fit, plot_path, plot_report, plot_sweep, read_results, AxisValue, Format, Metric, Results,
-    SweepOptions,
+    plot_fit, plot_path, plot_report, plot_sweep, read_results, AxisValue, FitSubject, Format,
+    Metric, Results, SweepOptions,
 };
 use specsim::scenario::problems::Problems;
 use specsim::sim::dist::DistSpec;
@@ -263,11 +263,23 @@ fn fit_figure_has_ecdf_and_qq_panels() {
         ("exponential".to_string(), expo),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let written = plot_fit(&samples, &fitted, "lognormal", dir.path(), "fetch_fit").unwrap();
+    let subject = FitSubject {
+        source: "fetch.csv, field `fetch_s`".into(),
+        quantity: specsim::scenario::fields::profile_quantity("latency").unwrap(),
+    };
+    let written = plot_fit(
+        &samples,
+        &fitted,
+        "lognormal",
+        &subject,
+        dir.path(),
+        "fetch_fit",
+    )
+    .unwrap();
     assert_eq!(stems(&written), ["fetch_fit.svg", "fetch_fit.png"]);
     let s = svg(&written[0]);
     for t in [
-        "Fit diagnostics",
+        "Fit of latency: fetch.csv, field `fetch_s`",
         "samples (n = 300)",
         "lognormal (chosen)",
         "exponential",
@@ -283,7 +295,7 @@ fn fit_figure_has_ecdf_and_qq_panels() {
         "{}",
         pixels_of(png, VERMILLION)
     );
-    let e = plot_fit(&samples, &fitted, "gamma", dir.path(), "x").unwrap_err();
+    let e = plot_fit(&samples, &fitted, "gamma", &subject, dir.path(), "x").unwrap_err();
     assert!(
         e.to_string()
             .contains("`gamma` is not among the fitted ones"),
@@ -565,13 +577,33 @@ fn fit_report_figure_marks_the_aic_choice() {
     let report = specsim::data::fit::fit(&samples).unwrap();
     let best = report.best.unwrap().name();
     let dir = tempfile::tempdir().unwrap();
-    let written = specsim::plot::plot_fit_report(&samples, &report, dir.path(), "g").unwrap();
+    let subject = FitSubject {
+        source: "gamma sample".into(),
+        quantity: specsim::scenario::fields::profile_quantity("output_tokens").unwrap(),
+    };
+    let written =
+        specsim::plot::plot_fit_report(&samples, &report, None, &subject, dir.path(), "g").unwrap();
     let s = svg(&written[0]);
     assert!(s.contains(&format!("{best} (chosen)")), "{best}");
-    assert!(s.contains(&format!("Q-Q plot: {best} against the samples")));
+    assert!(s.contains(&format!("Q-Q plot: {best} against the data")));
+    assert!(s.contains("output tokens (tokens)"));
+    assert!(!s.contains("(s)"), "token counts are not seconds");
     for f in &report.fits {
         assert!(s.contains(f.family.name()), "{} missing", f.family.name());
     }
+    // A profile that uses no fitted family: the best AIC is highlighted as such.
+    let written = specsim::plot::plot_fit_report(
+        &samples,
+        &report,
+        Some("empirical"),
+        &subject,
+        dir.path(),
+        "e",
+    )
+    .unwrap();
+    let s = svg(&written[0]);
+    assert!(s.contains(&format!("{best} (best AIC)")), "{best}");
+    assert!(s.contains("the profile uses empirical"));
 }
 
 #[test]
@@ -703,4 +735,98 @@ fn held_values_come_from_one_cell_of_a_cases_sweep() {
             .contains("no cell of the sweep has these values together"),
         "{e}"
     );
+}
+
+/// A sweep over `path` at `values`: every cell holds the policy rows of the fixture's first
+/// cell, with `oracle`'s web reduction set to `oracle_web`.
+fn one_axis_sweep(path: &str, values: &[f64], oracle_web: f64) -> Vec<specsim::plot::SweepRow> {
+    let first: Vec<specsim::plot::SweepRow> = sweep_rows().into_iter().take(5).collect();
+    let mut rows = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        for r in &first {
+            let mut r = r.clone();
+            r.cell = format!("c{i}");
+            r.axes.0 = vec![(path.to_string(), AxisValue::Num(*v))];
+            if r.row.policy == "oracle" {
+                r.row.web_reduction = Some(oracle_web);
+                r.row.web_reduction_ci_lo = Some(oracle_web * 0.95);
+                r.row.web_reduction_ci_hi = Some(oracle_web * 1.05);
+            }
+            rows.push(r);
+        }
+    }
+    rows
+}
+
+/// Texts of an SVG that are numbers (tick labels and the like).
+fn numbers(svg: &str) -> Vec<String> {
+    texts(svg)
+        .into_iter()
+        .filter(|t| !t.is_empty() && t.parse::<f64>().is_ok())
+        .collect()
+}
+
+#[test]
+fn ratios_spanning_an_order_of_magnitude_get_a_log_axis() {
+    // Regression: a linear axis up to the oracle's ~9x flattened every other policy.
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SweepOptions {
+        metric: Some(Metric::WebReduction),
+        ..SweepOptions::default()
+    };
+    let rows = one_axis_sweep("cache.capacity", &[5.0, 10.0, 20.0], 9.0);
+    let w = plot_sweep(&rows, dir.path(), &opts, &[Format::Svg]).unwrap();
+    let s = svg(&w[0]);
+    assert!(s.contains("log y axis"), "{s}");
+    let n = numbers(&s);
+    for tick in ["1", "2", "5", "10"] {
+        assert!(n.iter().any(|x| x == tick), "no tick {tick} in {n:?}");
+    }
+    // The fixture's own ratios (oracle 3.6x) stay linear.
+    let rows = one_axis_sweep("cache.capacity", &[5.0, 10.0, 20.0], 3.6);
+    let w = plot_sweep(&rows, dir.path(), &opts, &[Format::Svg]).unwrap();
+    assert!(!svg(&w[0]).contains("log y axis"));
+}
+
+#[test]
+fn value_ticks_share_one_precision() {
+    // Regression: ticks read 1, 1.05, 1.1, 1.15.
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SweepOptions {
+        metric: Some(Metric::Speedup),
+        ..SweepOptions::default()
+    };
+    let w = plot_sweep(&sweep_rows(), dir.path(), &opts, &[Format::Svg]).unwrap();
+    let ticks: Vec<String> = numbers(&svg(&w[0]))
+        .into_iter()
+        .filter(|t| t.contains('.'))
+        .collect();
+    assert!(ticks.len() >= 4, "{ticks:?}");
+    let decimals = |t: &String| t.split('.').nth(1).map_or(0, str::len);
+    assert!(
+        ticks.iter().all(|t| decimals(t) == decimals(&ticks[0])),
+        "{ticks:?}"
+    );
+    assert!(ticks.iter().any(|t| t.starts_with("1.0")), "{ticks:?}");
+}
+
+#[test]
+fn close_x_values_keep_every_label() {
+    // Regression: the draft-latency figure lost its `1` next to `0.5`.
+    let dir = tempfile::tempdir().unwrap();
+    let values = [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0];
+    let rows = one_axis_sweep("drafts[0].latency.latency.median", &values, 3.6);
+    let opts = SweepOptions {
+        metric: Some(Metric::Speedup),
+        ..SweepOptions::default()
+    };
+    let w = plot_sweep(&rows, dir.path(), &opts, &[Format::Svg]).unwrap();
+    let s = svg(&w[0]);
+    let n = numbers(&s);
+    for v in values {
+        let label = specsim::plot::AxisValue::Num(v).to_string();
+        assert!(n.contains(&label), "no x label {label} in {n:?}");
+    }
+    assert!(s.contains("Speedup vs draft latency, median"));
+    assert!(s.contains("draft latency, median (s)"));
 }
