@@ -84,6 +84,17 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
 /// The default scenario replaying `trace`, with its seed overridden.
 fn trace_scenario(trace: &std::path::Path, seed: Option<u64>) -> Result<Scenario, CliError> {
     let replay = crate::io::replay::load_trace(trace)?;
+    if replay.trajectories.is_empty() {
+        // Said here, once: the scenario's check would name the file twice (as the scenario
+        // and as its `trajectories.trace`).
+        return Err(CliError {
+            code: super::EXIT_BAD_INPUT,
+            message: format!(
+                "{}: the trace has no sessions: nothing to replay (a trace needs at least one `session` line; see docs/trace.md)",
+                trace.display()
+            ),
+        });
+    }
     let s = &replay.stats;
     eprintln!(
         "trace {}: {} sessions, {} iterations ({} clicks, {} backs, {} answers); recorded: {} target calls, {} fetches, {} root fetches, {} stage sets, {} draft calls; {} pages, {} placeholders for recorded out-degrees, {} pages with unknown links",
