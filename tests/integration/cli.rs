@@ -238,3 +238,30 @@ fn run_and_sweep_draw_figures_with_plots() {
     let drawn: Vec<_> = std::fs::read_dir(&sfigs).unwrap().collect();
     assert!(drawn.len() >= 4, "sweep figures: {}", drawn.len());
 }
+
+#[test]
+fn run_progress_stays_off_pipes_and_quiet_silences_stderr() {
+    // Piped (as here): no progress bar, only the wall-time line.
+    let out = specsim().args(["run", "--seed", "5"]).assert().success();
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("wall time"), "{err}");
+    assert!(!err.contains("replications"), "no bar when piped: {err:?}");
+    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+    // --quiet: nothing on stderr, the same report on stdout.
+    let quiet = specsim()
+        .args(["run", "--seed", "5", "--quiet"])
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&quiet.get_output().stderr),
+        "",
+        "--quiet"
+    );
+    assert_eq!(quiet.get_output().stdout, out.get_output().stdout);
+    specsim()
+        .args(["run", "-q", "--trace"])
+        .arg(format!("{}/traces/example.jsonl", env!("CARGO_MANIFEST_DIR")))
+        .assert()
+        .success()
+        .stderr("");
+}
