@@ -16,8 +16,9 @@ pub struct RunArgs {
     /// default scenario runs.
     scenario: Option<PathBuf>,
     /// Replay this trace (JSON Lines, docs/trace.md) with the default scenario's
-    /// distributions for what it did not record.
-    #[arg(long, conflicts_with = "scenario")]
+    /// distributions for what it did not record. With your own scenario's distributions:
+    /// name the trace in its `"trajectories": {"trace": FILE}` instead.
+    #[arg(long)]
     trace: Option<PathBuf>,
     /// Print the report as JSON (fields documented in docs/report.md) instead of a table.
     #[arg(long)]
@@ -75,6 +76,23 @@ fn progress(replications: u32, quiet: bool) -> Option<indicatif::ProgressBar> {
 }
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
+    if let (Some(scenario), Some(trace)) = (&a.scenario, &a.trace) {
+        // The path to paste: absolute, since a scenario's relative paths resolve against
+        // its own directory.
+        let pasted = std::path::absolute(trace).unwrap_or_else(|_| trace.clone());
+        return Err(CliError {
+            code: super::EXIT_BAD_INPUT,
+            message: format!(
+                "--trace {t}: not with a scenario file ({s}). To replay the trace with {s}'s \
+                 distributions, replace its `site` and `agent` by \"trajectories\": {{\"trace\": {p}}} \
+                 (docs/scenario.md) and run `specsim run {s}`; to replay it with the default \
+                 scenario's distributions, run `specsim run {t}`",
+                t = trace.display(),
+                s = scenario.display(),
+                p = serde_json::Value::String(pasted.display().to_string()),
+            ),
+        });
+    }
     let trace = a.trace.clone().or_else(|| {
         a.scenario
             .clone()

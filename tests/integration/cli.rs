@@ -260,8 +260,52 @@ fn run_progress_stays_off_pipes_and_quiet_silences_stderr() {
     assert_eq!(quiet.get_output().stdout, out.get_output().stdout);
     specsim()
         .args(["run", "-q", "--trace"])
-        .arg(format!("{}/traces/example.jsonl", env!("CARGO_MANIFEST_DIR")))
+        .arg(format!(
+            "{}/traces/example.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        ))
         .assert()
         .success()
         .stderr("");
+}
+
+#[test]
+fn run_with_a_scenario_and_a_trace_says_how_to_combine_them() {
+    // Regression: clap's bare "cannot be used with '--trace <TRACE>'".
+    let root = env!("CARGO_MANIFEST_DIR");
+    let trace = format!("{root}/traces/example.jsonl");
+    let out = specsim()
+        .args([
+            "run",
+            &format!("{root}/scenarios/default.json"),
+            "--trace",
+            &trace,
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "--trace {trace}: not with a scenario file"
+        )))
+        .stderr(predicate::str::contains(format!(
+            "\"trajectories\": {{\"trace\": \"{trace}\"}}"
+        )))
+        .stderr(predicate::str::contains(format!(
+            "run `specsim run {trace}`"
+        )));
+    // The hint works: the scenario with the trace pasted in replays it.
+    let msg = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(msg.contains("replace its `site` and `agent`"), "{msg}");
+    let mut v: serde_json::Value =
+        serde_json::from_str(specsim::scenario::DEFAULT_SCENARIO).unwrap();
+    let obj = v.as_object_mut().unwrap();
+    obj.remove("site");
+    obj.remove("agent");
+    obj.insert("trajectories".into(), serde_json::json!({ "trace": trace }));
+    let f = with_file(&v.to_string());
+    specsim()
+        .arg("run")
+        .arg(f.path())
+        .arg("-q")
+        .assert()
+        .success();
 }
