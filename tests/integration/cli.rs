@@ -309,3 +309,43 @@ fn run_with_a_scenario_and_a_trace_says_how_to_combine_them() {
         .assert()
         .success();
 }
+
+#[test]
+fn top_level_help_groups_commands_by_task() {
+    // Regression: the commands were listed in no order.
+    for flag in ["--help", "-h"] {
+        let out = specsim().arg(flag).assert().success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        let at = |s: &str| {
+            text.find(s)
+                .unwrap_or_else(|| panic!("{flag}: no {s:?} in\n{text}"))
+        };
+        let groups = [
+            ("Simulate:", &["run", "reproduce"][..]),
+            ("Sweep and plot:", &["sweep", "merge", "plot"][..]),
+            ("Data:", &["import", "fit", "latency-study"][..]),
+            (
+                "Live:",
+                &["live", "serve-site", "serve-llm", "validate"][..],
+            ),
+        ];
+        let mut previous = 0;
+        for (i, (heading, commands)) in groups.iter().enumerate() {
+            let start = at(&format!("\n{heading}\n"));
+            assert!(start > previous, "{heading} out of order");
+            let end = groups
+                .get(i + 1)
+                .map_or_else(|| at("\nOptions:"), |(h, _)| at(&format!("\n{h}\n")));
+            for c in *commands {
+                let line = format!("\n  {c} ");
+                let pos = text[start..end]
+                    .find(&line)
+                    .unwrap_or_else(|| panic!("{c} not under {heading}:\n{text}"));
+                assert!(pos > 0);
+            }
+            previous = start;
+        }
+        assert!(!text.contains("Other commands"), "{text}");
+        assert!(text.contains("Examples:"), "the examples stay");
+    }
+}
