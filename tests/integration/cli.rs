@@ -349,3 +349,19 @@ fn top_level_help_groups_commands_by_task() {
         assert!(text.contains("Examples:"), "the examples stay");
     }
 }
+
+#[test]
+fn readme_says_how_to_put_specsim_on_path() {
+    // Regression: every example used the bare name `specsim`, and the README never said
+    // how to get it, nor that the first build takes minutes.
+    let readme =
+        std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let two = readme
+        .find("## The two commands")
+        .expect("the two commands");
+    let install = readme.find("cargo install --path .").expect("install");
+    assert!(install > two, "after the two commands");
+    assert!(readme[two..install].contains("The first build"));
+    assert!(readme.contains("cargo run --release -- run    # the embedded"));
+    assert!(readme.contains("cargo test                    # the test suite"));
+}
