@@ -396,3 +396,17 @@ fn fit_plots_of_quantile_tables_show_the_published_quantiles() {
         ],
     );
 }
+
+#[test]
+fn llm_table_names_quantities_with_their_units() {
+    // The table's headers come from the same registry as the figures' axes.
+    specsim()
+        .args(["fit", "--from", "llmperf"])
+        .arg(data("llmperf/ok/acme_7b.json"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("time to first token (s)"))
+        .stdout(predicate::str::contains("time per output token (s)"))
+        .stdout(predicate::str::contains("output tokens (tokens)"))
+        .stdout(predicate::str::contains("end-to-end latency, median (s)"));
+}

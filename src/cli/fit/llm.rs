@@ -169,16 +169,18 @@ fn emit_llm(
     }
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "profile",
-        "ok",
-        "failed",
-        "error rate",
-        "ttft s",
-        "tpot s",
-        "output tokens",
-        "e2e median s",
-    ]);
+    // Quantities by their labels and units (scenario::fields).
+    let label = |q: &str| subject(String::new(), q).quantity;
+    let e2e = label("e2e");
+    let mut header: Vec<String> = ["profile", "ok", "failed", "error rate"]
+        .map(String::from)
+        .to_vec();
+    header.extend(["ttft", "tpot", "output_tokens"].map(|q| label(q).with_unit()));
+    header.push(match e2e.unit {
+        Some(u) => format!("{}, median ({u})", e2e.label),
+        None => format!("{}, median", e2e.label),
+    });
+    t.set_header(header);
     for (d, f, ..) in &docs {
         t.add_row(vec![
             Cell::new(&d.name),
