@@ -34,6 +34,15 @@ impl Metric {
         fields::metric(self.name()).map_or_else(|| self.name().to_string(), |l| l.with_unit())
     }
 
+    /// A short label with its unit, for a colour bar.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Metric::Speedup => "speedup (×)",
+            Metric::WebReduction => "web reduction (×)",
+            Metric::HitRate => "hit rate",
+        }
+    }
+
     /// Title words.
     pub fn title(self) -> &'static str {
         match self {
