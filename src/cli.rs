@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::scenario::{Scenario, ScenarioError};
 
@@ -92,7 +92,7 @@ enum Command {
     Reproduce(reproduce::ReproduceArgs),
     /// Fit latency distributions to samples or a public dataset; write profiles.
     #[command(
-        after_help = "Examples:\n  specsim fit latencies.csv --field fetch_s --out traces/profiles/fetch.json\n  specsim fit runs.jsonl --field timing.ttft --json\n  specsim fit calls.csv --ttft ttft_s --e2e latency_s --tokens output_tokens --out llm.json\n  specsim fit speed.csv --quantiles --row 1 --out speed.json\n  specsim fit --from llmperf ../shared/data/llmperf --out-dir traces/profiles\n  specsim fit --from thefastest ../shared/data/thefastest/measurements.jsonl --model gpt-4o\n  specsim fit --from har ../shared/data/har --har requests --out har.json\n  specsim fit --from httparchive ../shared/data/httparchive/speed_index_2022.csv --client mobile --out si.json\n\nSee docs/fitting.md and docs/data.md."
+        after_help = "Examples:\n  specsim fit latencies.csv --field fetch_s --out traces/profiles/fetch.json\n  specsim fit runs.jsonl --field timing.ttft --json\n  specsim fit calls.csv --ttft ttft_s --e2e latency_s --tokens output_tokens --out llm.json\n  specsim fit speed.csv --quantiles --row 1 --out speed.json\n  specsim fit --from llmperf ../shared/data/llmperf --out-dir traces/profiles\n  specsim fit --from thefastest ../shared/data/thefastest/measurements.jsonl --model gpt-4-turbo\n  specsim fit --from har ../shared/data/har --har requests --out har.json\n  specsim fit --from httparchive ../shared/data/httparchive/speed_index_2022.csv --client mobile --out si.json\n\nSee docs/fitting.md and docs/data.md."
     )]
     Fit(Box<fit::FitArgs>),
     /// Latency variability per model (median, p95, CV, max/min), by region and day.
@@ -115,6 +115,62 @@ enum Command {
         after_help = "Examples:\n  specsim run --out report.json && specsim plot report.json --out figures/\n  specsim plot sweep-out/ --out figures/ --axis cache.capacity\n  specsim plot sweep-out/results.jsonl --out figs --axis width --second-axis cache.capacity --metric speedup\n  specsim plot report.json --out figs --format png"
     )]
     Plot(plot::PlotArgs),
+}
+
+/// Top-level `--help` lists the commands by task, in this order. A command missing here is
+/// still listed, under "Other commands" (and a unit test fails until it is placed): when
+/// adding a command, add its name to one group.
+const COMMAND_GROUPS: &[(&str, &[&str])] = &[
+    ("Simulate", &["run", "whatif", "reproduce"]),
+    ("Sweep and plot", &["sweep", "merge", "plot"]),
+    ("Data", &["import", "collect", "fit", "latency-study"]),
+    ("Live", &["live", "serve-site", "serve-llm", "validate"]),
+];
+
+/// The commands of `cmd` under the headings of [`COMMAND_GROUPS`], one per line with its
+/// one-line description, as clap aligns them.
+fn grouped_commands(cmd: &clap::Command) -> String {
+    let subs: Vec<&clap::Command> = cmd.get_subcommands().filter(|c| !c.is_hide_set()).collect();
+    let width = subs.iter().map(|c| c.get_name().len()).max().unwrap_or(0);
+    let line = |c: &clap::Command| {
+        let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
+        format!("  {:width$}  {about}\n", c.get_name())
+    };
+    let mut out = String::new();
+    for (heading, names) in COMMAND_GROUPS {
+        out.push_str(&format!("{heading}:\n"));
+        for name in *names {
+            if let Some(c) = subs.iter().find(|c| c.get_name() == *name) {
+                out.push_str(&line(c));
+            }
+        }
+        out.push('\n');
+    }
+    let others: Vec<&&clap::Command> = subs
+        .iter()
+        .filter(|c| {
+            !COMMAND_GROUPS
+                .iter()
+                .any(|(_, n)| n.contains(&c.get_name()))
+        })
+        .collect();
+    if !others.is_empty() {
+        out.push_str("Other commands:\n");
+        for c in others {
+            out.push_str(&line(c));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The command-line interface, its top-level help listing commands by task.
+pub fn command() -> clap::Command {
+    let cmd = Cli::command();
+    let groups = grouped_commands(&cmd);
+    cmd.help_template(format!(
+        "{{before-help}}{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{groups}Options:\n{{options}}{{after-help}}"
+    ))
 }
 
 /// An error with the exit code it maps to.
@@ -144,7 +200,10 @@ pub(crate) fn failure(message: impl Into<String>) -> CliError {
 
 /// Entry point of the binary; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -228,4 +287,25 @@ pub fn load_scenario(path: Option<&Path>, seed: Option<u64>) -> Result<Scenario,
         scenario = Scenario::build(file, &scenario.source, base)?;
     }
     Ok(scenario)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_in_one_help_group() {
+        let cmd = Cli::command();
+        let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+        for n in &names {
+            let groups = COMMAND_GROUPS.iter().filter(|(_, g)| g.contains(n)).count();
+            assert_eq!(groups, 1, "command `{n}`: add it to one of COMMAND_GROUPS");
+        }
+        for (heading, group) in COMMAND_GROUPS {
+            for n in *group {
+                assert!(names.contains(n), "{heading}: no command `{n}`");
+            }
+        }
+        assert!(!grouped_commands(&cmd).contains("Other commands"));
+    }
 }

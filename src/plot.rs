@@ -16,7 +16,7 @@ use plotters::style::FontStyle;
 
 use crate::io::output::write_atomic;
 use crate::io::report::Report;
-use crate::sim::dist::Dist;
+use crate::sim::dist::{Dist, DistSpec};
 
 mod breakdown;
 mod cdf;
@@ -29,12 +29,14 @@ pub mod input;
 pub mod style;
 pub mod sweep;
 mod text;
+mod ticks;
 pub mod whatif;
 
+pub use fit::FitSubject;
 pub use input::{
     read_results, rows_from_values, AxisValue, PlotReport, PlotRow, Results, SweepRow,
 };
-pub use sweep::{Metric, SweepOptions};
+pub use sweep::{scenario_values, Metric, SweepOptions};
 
 /// Why a figure could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -271,6 +273,7 @@ pub fn plot_sweep(
         options.second_axis.as_deref(),
         options.policy.as_deref(),
         &options.at,
+        &options.base,
     )?;
     ensure_dir(dir)?;
     let metrics: Vec<Metric> = match options.metric {
@@ -306,6 +309,7 @@ pub fn plot_sweep(
             Some(&second),
             options.policy.as_deref(),
             &options.at,
+            &options.base,
         )?;
         let m = options.metric.unwrap_or(Metric::Speedup);
         let stem = format!("heatmap_{}_{x}_{}", m.name(), slug(&second));
@@ -319,46 +323,94 @@ pub fn plot_sweep(
     Ok(out)
 }
 
-/// Fit diagnostics of `samples` (seconds): their ECDF with the ECDF of each fitted
-/// distribution (from 20 000 draws of a fixed stream), and a Q-Q plot of the chosen
-/// family `best`. Writes `dir/<stem>.svg` and `.png`; returns the files written.
+/// Fit diagnostics of `samples` (of `subject`'s quantity, in its unit): their ECDF with the
+/// ECDF of each fitted distribution (from 20 000 draws of a fixed stream), and a Q-Q plot of
+/// the chosen family `best`. Writes `dir/<stem>.svg` and `.png`; returns the files written.
 pub fn plot_fit(
     samples: &[f64],
     fitted: &[(String, Dist)],
     best: &str,
+    subject: &FitSubject,
     dir: &Path,
     stem: &str,
 ) -> Result<Vec<PathBuf>, PlotError> {
-    let fig = fit::Fit::new(samples, fitted, best)?;
+    let observed = fit::Observed::Samples(samples.to_vec());
+    let fig = fit::Fit::new(observed, fitted, best, "chosen", None, subject)?;
     ensure_dir(dir)?;
     render(&fig, dir, stem, &Format::ALL)
 }
 
-/// [`plot_fit`] for a [`crate::data::fit::FitReport`] of `samples`: every fitted family, the one
-/// with the smallest AIC marked as chosen. Writes `dir/<stem>.svg` and `.png`.
+/// Every fitted family of `families` as a distribution to draw from.
+fn buildable<'a>(families: impl Iterator<Item = (&'a str, &'a DistSpec)>) -> Vec<(String, Dist)> {
+    let mut problems = crate::scenario::problems::Problems::new();
+    families
+        .filter_map(|(name, spec)| {
+            spec.build(name, &mut problems)
+                .map(|d| (name.to_string(), d))
+        })
+        .collect()
+}
+
+/// [`plot_fit`] for a [`crate::data::fit::FitReport`] of `samples`: every fitted family, with
+/// `chosen` (the family the profile uses, see [`crate::data::fit::profile::choose`])
+/// highlighted. When the profile uses no fitted family (`empirical`, `constant`) or
+/// `chosen` is `None`, the family with the smallest AIC is highlighted and the subtitle says
+/// what the profile uses. Writes `dir/<stem>.svg` and `.png`.
 pub fn plot_fit_report(
     samples: &[f64],
     report: &crate::data::fit::FitReport,
+    chosen: Option<&str>,
+    subject: &FitSubject,
     dir: &Path,
     stem: &str,
 ) -> Result<Vec<PathBuf>, PlotError> {
-    let mut problems = crate::scenario::problems::Problems::new();
-    let fitted: Vec<(String, Dist)> = report
-        .fits
-        .iter()
-        .filter_map(|f| {
-            let name = f.family.name();
-            f.spec
-                .build(name, &mut problems)
-                .map(|d| (name.to_string(), d))
-        })
-        .collect();
-    let Some(best) = report.best.map(|b| b.name()) else {
+    let fitted = buildable(report.fits.iter().map(|f| (f.family.name(), &f.spec)));
+    let Some(best_aic) = report.best.map(|b| b.name()) else {
         return Err(PlotError::usage(
             "fit plot: no family was chosen (every sample is equal)",
         ));
     };
-    plot_fit(samples, &fitted, best, dir, stem)
+    let (best, best_is, note) = match chosen {
+        Some(c) if fitted.iter().any(|(n, _)| n == c) => (c, "chosen", None),
+        Some(c) => (
+            best_aic,
+            "best AIC",
+            Some(format!("the profile uses {c} (no family fits acceptably)")),
+        ),
+        None => (best_aic, "chosen", None),
+    };
+    let observed = fit::Observed::Samples(samples.to_vec());
+    let fig = fit::Fit::new(observed, &fitted, best, best_is, note, subject)?;
+    ensure_dir(dir)?;
+    render(&fig, dir, stem, &Format::ALL)
+}
+
+/// Fit diagnostics of published quantiles `(probability, value)`: the quantiles as points
+/// on the fitted distributions' CDFs, and a Q-Q plot of the best fit (the first of `fits`,
+/// which [`crate::data::fit::quantiles::fit_quantiles`] sorts by error). Writes
+/// `dir/<stem>.svg` and `.png`.
+pub fn plot_quantile_fit(
+    points: &[(f64, f64)],
+    fits: &[crate::data::fit::quantiles::QuantileFit],
+    subject: &FitSubject,
+    dir: &Path,
+    stem: &str,
+) -> Result<Vec<PathBuf>, PlotError> {
+    let fitted = buildable(fits.iter().map(|f| (f.family.name(), &f.spec)));
+    let Some(best) = fits.first().map(|f| f.family.name()) else {
+        return Err(PlotError::usage("fit plot: no family was fitted"));
+    };
+    let observed = fit::Observed::Quantiles(points.to_vec());
+    let fig = fit::Fit::new(
+        observed,
+        &fitted,
+        best,
+        "chosen",
+        Some("least squares on ln(quantile)".into()),
+        subject,
+    )?;
+    ensure_dir(dir)?;
+    render(&fig, dir, stem, &Format::ALL)
 }
 
 /// Reads `path` (a run report, a sweep directory or its `results.jsonl`) and writes its
@@ -369,22 +421,34 @@ pub fn plot_path(
     options: &SweepOptions,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>, PlotError> {
-    match read_results(path)? {
+    plot_results(&read_results(path)?, path, dir, options, formats)
+}
+
+/// Writes the figures of `results` (read from `path`, named in errors) to `dir`.
+pub fn plot_results(
+    results: &Results,
+    path: &Path,
+    dir: &Path,
+    options: &SweepOptions,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>, PlotError> {
+    match results {
         Results::Report(r) => {
             if options.axis.is_some()
                 || options.second_axis.is_some()
                 || options.metric.is_some()
                 || options.policy.is_some()
                 || !options.at.is_empty()
+                || !options.base.is_empty()
             {
                 return Err(PlotError::usage(format!(
-                    "{}: a run report has no sweep axes; --axis, --second-axis, --metric, --policy and --at apply to sweep results",
+                    "{}: a run report has no sweep axes; --axis, --second-axis, --metric, --policy, --at and --scenario apply to sweep results",
                     path.display()
                 )));
             }
-            plot_report_data(&r, dir, formats)
+            plot_report_data(r, dir, formats)
         }
-        Results::Sweep(rows) => plot_sweep(&rows, dir, options, formats),
+        Results::Sweep(rows) => plot_sweep(rows, dir, options, formats),
     }
 }
 

@@ -70,9 +70,19 @@ pub fn run_replication(scenario: &Scenario, r: u32) -> Vec<RunMetrics> {
 
 /// Runs every replication in parallel on the current rayon pool.
 pub fn run(scenario: &Scenario) -> Outcome {
+    run_observed(scenario, || {})
+}
+
+/// [`run`], calling `done` each time a replication finishes (in any order: for progress
+/// only; the outcome does not depend on it).
+pub fn run_observed(scenario: &Scenario, done: impl Fn() + Sync) -> Outcome {
     let runs = (0..scenario.file.replications)
         .into_par_iter()
-        .map(|r| run_replication(scenario, r))
+        .map(|r| {
+            let metrics = run_replication(scenario, r);
+            done();
+            metrics
+        })
         .collect();
     Outcome {
         policies: scenario.policies.clone(),

@@ -1,6 +1,7 @@
 //! Scenario files: a serde mirror of the JSON (unknown fields rejected) and the validated,
 //! frozen [`Scenario`] built from it, reporting every problem with its field path.
 
+pub mod fields;
 pub mod problems;
 
 use std::path::{Path, PathBuf};

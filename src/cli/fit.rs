@@ -112,8 +112,9 @@ pub struct FitArgs {
     #[arg(long)]
     json: bool,
     /// Also draw fit diagnostics (ECDF with fitted distributions, Q-Q plot) into this
-    /// directory.
-    #[arg(long)]
+    /// directory: one figure per fitted quantity (LLM profiles: ttft, tpot, output tokens)
+    /// or quantile row.
+    #[arg(long, value_name = "DIR")]
     plots: Option<PathBuf>,
 }
 
@@ -160,6 +161,60 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// One fit diagnostics figure to draw with `--plots`.
+struct FitFigure<'a> {
+    /// File name without extension.
+    stem: String,
+    samples: Vec<f64>,
+    report: &'a FitReport,
+    /// What the profile uses (`lognormal`, `empirical`, ...).
+    chosen: &'a str,
+    subject: crate::plot::FitSubject,
+}
+
+/// The subject of a figure: `source`, and the profile quantity `quantity` with its unit.
+fn subject(source: String, quantity: &str) -> crate::plot::FitSubject {
+    crate::plot::FitSubject {
+        source,
+        quantity: crate::scenario::fields::profile_quantity(quantity).unwrap_or_else(|| {
+            crate::scenario::fields::FieldLabel {
+                label: quantity.to_string(),
+                unit: None,
+            }
+        }),
+    }
+}
+
+/// Draws `figures` into the `--plots` directory, if one was given.
+fn draw_fits(a: &FitArgs, figures: &[FitFigure]) -> Result<(), CliError> {
+    let Some(dir) = &a.plots else {
+        return Ok(());
+    };
+    super::write_plots(dir, || {
+        let mut written = Vec::new();
+        for f in figures {
+            if f.report.best.is_none() {
+                eprintln!(
+                    "plots: no figure for {}: all {} samples equal {} (nothing to compare)",
+                    f.stem,
+                    f.report.n,
+                    sig(f.report.median)
+                );
+                continue;
+            }
+            written.extend(crate::plot::plot_fit_report(
+                &f.samples,
+                f.report,
+                Some(f.chosen),
+                &f.subject,
+                dir,
+                &f.stem,
+            )?);
+        }
+        Ok(written)
+    })
 }
 
 pub fn run(a: FitArgs) -> Result<(), CliError> {
@@ -278,11 +333,20 @@ fn plain(a: &FitArgs) -> Result<(), CliError> {
     if let Some(out) = &a.out {
         write_doc(out, &doc)?;
     }
-    if let Some(dir) = &a.plots {
-        super::write_plots(dir, || {
-            crate::plot::plot_fit_report(&values, &report, dir, &stem(path))
-        })?;
-    }
+    let source = match &a.field {
+        Some(f) => format!("{}, field `{f}`", sources::base_name(path)),
+        None => sources::base_name(path),
+    };
+    draw_fits(
+        a,
+        &[FitFigure {
+            stem: stem(path),
+            samples: values,
+            report: &report,
+            chosen: &doc.fits[0].chosen,
+            subject: subject(source, "latency"),
+        }],
+    )?;
     if a.json {
         print_out(&to_json(
             &serde_json::json!({"fit": report, "profile": doc}),
@@ -336,6 +400,16 @@ fn from_har(a: &FitArgs) -> Result<(), CliError> {
     if let Some(out) = &a.out {
         write_doc(out, &doc)?;
     }
+    draw_fits(
+        a,
+        &[FitFigure {
+            stem: doc.name.clone(),
+            samples: values,
+            report: &report,
+            chosen: &doc.fits[0].chosen,
+            subject: subject(format!("HAR {what} ({} files)", files.len()), "latency"),
+        }],
+    )?;
     if a.json {
         print_out(&to_json(
             &serde_json::json!({"fit": report, "profile": doc}),

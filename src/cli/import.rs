@@ -27,7 +27,7 @@ specsim run /tmp/wikispeedia.jsonl"
     /// wiki_speedrun benchmark_results.jsonl: LLM-agent games as a trace (seconds per click).
     #[command(
         after_help = "Examples:\n  specsim import wiki-speedrun ../shared/data/wiki_speedrun/benchmark_results.jsonl --out /tmp/speedrun.jsonl\n  \
-specsim import wiki-speedrun FILE --out gpt.jsonl --agent llm-gpt-5-mini --out-degree 81\n  \
+specsim import wiki-speedrun FILE --out gpt.jsonl --agent gpt-5-mini --out-degree 81\n  \
 specsim import wiki-speedrun FILE --out all.jsonl --summary traces/wiki_speedrun-summary.json"
     )]
     WikiSpeedrun(SpeedrunArgs),
@@ -73,7 +73,9 @@ struct SpeedrunArgs {
     /// Also write a summary of the games per agent (JSON).
     #[arg(long)]
     summary: Option<PathBuf>,
-    /// Keep only this agent's games (repeatable; default: every agent).
+    /// Keep only this agent's games (repeatable; default: every agent). The file's name
+    /// (`llm-gpt-4o-mini`) or the README's (`gpt-4o-mini`, `gemini-2.0-flash`) when it names
+    /// one agent; an unknown name is an error listing the agents.
     #[arg(long)]
     agent: Vec<String>,
     /// Record this out-degree for every page (links were not recorded; without it a replay
@@ -136,6 +138,14 @@ pub fn run(a: ImportArgs) -> Result<(), CliError> {
                 w.out_degree,
             )?;
             print(&s, &w.out);
+            if !w.agent.is_empty() {
+                let agents: Vec<String> = s
+                    .groups
+                    .iter()
+                    .map(|(a, g)| format!("{a} ({} paths)", g.paths))
+                    .collect();
+                eprintln!("agents: {}", agents.join(", "));
+            }
         }
         Source::Otel(o) => super::otel::run(o)?,
     }

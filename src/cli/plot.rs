@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use super::{CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
-use crate::plot::{plot_path, Format, Metric, SweepOptions};
+use crate::plot::{plot_results, read_results, scenario_values, Format, Metric, Results};
+use crate::plot::{PlotError, SweepOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct PlotArgs {
@@ -26,9 +27,14 @@ pub struct PlotArgs {
     /// The policy of second-axis lines and of the heatmap [default: speccache].
     #[arg(long)]
     policy: Option<String>,
-    /// Hold another varying axis at this value instead of the first cell's (repeatable).
+    /// Hold another varying axis at this value (repeatable) [default: the --scenario's own
+    /// value, else the axis's middle value].
     #[arg(long, value_name = "PATH=VALUE", value_parser = parse_at)]
     at: Vec<(String, String)>,
+    /// The scenario file the sweep ran: axes a figure does not draw are held at its own
+    /// values (the nearest value the sweep has) unless --at says otherwise.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
     /// Output formats, comma-separated: svg, png.
     #[arg(long, value_delimiter = ',', default_value = "svg,png", value_parser = parse_format)]
     format: Vec<Format>,
@@ -47,23 +53,46 @@ fn parse_format(s: &str) -> Result<Format, String> {
 }
 
 pub fn run(a: PlotArgs) -> Result<(), CliError> {
-    let options = SweepOptions {
-        axis: a.axis,
-        second_axis: a.second_axis,
-        metric: a.metric,
-        policy: a.policy,
-        at: a.at,
-    };
-    let mut formats = a.format;
-    formats.dedup();
-    let written = plot_path(&a.results, &a.out, &options, &formats).map_err(|e| CliError {
+    let to_cli = |e: PlotError| CliError {
         code: if e.is_bad_input() {
             EXIT_BAD_INPUT
         } else {
             EXIT_FAILURE
         },
         message: e.to_string(),
-    })?;
+    };
+    let results = read_results(&a.results).map_err(to_cli)?;
+    let base = match (&a.scenario, &results) {
+        (Some(file), Results::Sweep(rows)) => {
+            let axes: Vec<String> = rows
+                .first()
+                .map(|r| r.axes.0.iter().map(|(k, _)| k.clone()).collect())
+                .unwrap_or_default();
+            scenario_values(file, &axes).map_err(to_cli)?
+        }
+        (Some(file), Results::Report(_)) => {
+            return Err(CliError {
+                code: EXIT_BAD_INPUT,
+                message: format!(
+                    "--scenario {}: {} is a run report; --scenario applies to sweep results",
+                    file.display(),
+                    a.results.display()
+                ),
+            })
+        }
+        (None, _) => Vec::new(),
+    };
+    let options = SweepOptions {
+        axis: a.axis,
+        second_axis: a.second_axis,
+        metric: a.metric,
+        policy: a.policy,
+        at: a.at,
+        base,
+    };
+    let mut formats = a.format;
+    formats.dedup();
+    let written = plot_results(&results, &a.results, &a.out, &options, &formats).map_err(to_cli)?;
     for p in written {
         println!("{}", p.display());
     }

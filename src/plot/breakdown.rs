@@ -11,6 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::frame::{self, DrawResult, LegendEntry, Swatch};
 use super::input::PlotReport;
 use super::style;
+use super::ticks::Ticks;
 use super::Figure;
 
 pub(crate) struct Breakdown<'a> {
@@ -68,6 +69,7 @@ impl Figure for Breakdown<'_> {
             })
             .fold(0.0_f64, f64::max);
         let y_max = if top > 0.0 { top * 1.15 } else { 1.0 };
+        let yt = Ticks::linear(0.0, y_max, 8);
         let n = rows.len();
         let mut chart = ChartBuilder::on(&area)
             .margin_top(20)
@@ -75,7 +77,7 @@ impl Figure for Breakdown<'_> {
             .margin_left(10)
             .x_label_area_size(70)
             .y_label_area_size(90)
-            .build_cartesian_2d(-0.6..(n as f64 - 0.4), 0.0..y_max)?;
+            .build_cartesian_2d(-0.6..(n as f64 - 0.4), yt.axis())?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -86,7 +88,7 @@ impl Figure for Breakdown<'_> {
             .x_desc("policy")
             .axis_desc_style(style::font(style::LABEL_SIZE).color(&style::TEXT))
             .label_style(style::font(style::TICK_SIZE).color(&style::TEXT))
-            .y_label_formatter(&|y| frame::short_number(*y))
+            .y_label_formatter(&|y| yt.label(*y))
             .draw()?;
 
         let segments = |p: &super::input::PlotRow| {

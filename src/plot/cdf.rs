@@ -8,6 +8,7 @@ use plotters::prelude::*;
 use super::frame::{self, DrawResult, LegendEntry, Swatch};
 use super::input::PlotReport;
 use super::style;
+use super::ticks::Ticks;
 use super::Figure;
 
 /// Which latency.
@@ -89,13 +90,15 @@ impl Figure for Cdf<'_> {
             .filter(|x| x.is_finite())
             .fold(0.0_f64, f64::max);
         let x_max = if x_max > 0.0 { x_max * 1.03 } else { 1.0 };
+        let xt = Ticks::linear(0.0, x_max, 8);
+        let yt = Ticks::linear(0.0, 1.0, 11);
         let mut chart = ChartBuilder::on(&area)
             .margin_top(20)
             .margin_right(30)
             .margin_left(10)
             .x_label_area_size(70)
             .y_label_area_size(90)
-            .build_cartesian_2d(0.0..x_max, 0.0..1.0)?;
+            .build_cartesian_2d(xt.axis(), yt.axis())?;
         chart
             .configure_mesh()
             .light_line_style(TRANSPARENT)
@@ -104,8 +107,8 @@ impl Figure for Cdf<'_> {
             .y_desc(format!("fraction of {what} ≤ latency"))
             .axis_desc_style(style::font(style::LABEL_SIZE).color(&style::TEXT))
             .label_style(style::font(style::TICK_SIZE).color(&style::TEXT))
-            .x_label_formatter(&|x| frame::short_number(*x))
-            .y_label_formatter(&|y| frame::short_number(*y))
+            .x_label_formatter(&|x| xt.label(*x))
+            .y_label_formatter(&|y| yt.label(*y))
             .draw()?;
         for ((_, q), &(color, dash)) in curves.iter().zip(&styles) {
             let pts: Vec<(f64, f64)> = q

@@ -8,6 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::frame::{self, DrawResult, LegendEntry, Swatch};
 use super::style::{self, Dash};
 use super::sweep::{AxisScale, Line, Metric, Plan, Point};
+use super::ticks::{Scale, TickAxis, Ticks};
 use super::{Figure, PlotError};
 
 pub(crate) struct Curve {
@@ -18,6 +19,8 @@ pub(crate) struct Curve {
     /// Legend heading: `policy`, or the second axis.
     heading: String,
     subtitle: String,
+    /// The value axis (logarithmic when the ratios span a factor of [`super::ticks::LOG_SPAN`]).
+    y: Ticks,
 }
 
 impl Curve {
@@ -44,6 +47,10 @@ impl Curve {
         if by_second {
             subtitle = format!("policy {}; {subtitle}", plan.policy);
         }
+        let y = Ticks::ratio(line_values(&lines).chain([1.0]), 8);
+        if y.scale == Scale::Log {
+            subtitle.push_str("; log y axis");
+        }
         subtitle.push_str(&plan.fixed_note());
         let gaps = lines
             .iter()
@@ -52,7 +59,7 @@ impl Curve {
             subtitle.push_str("; gaps: all web time hidden (infinite reduction)");
         }
         let heading = match &plan.second {
-            Some(s) => s.path.clone(),
+            Some(s) => s.label(),
             None => "policy".to_string(),
         };
         Ok(Curve {
@@ -62,6 +69,7 @@ impl Curve {
             lines,
             by_second,
             subtitle,
+            y,
         })
     }
 }
@@ -129,27 +137,50 @@ pub(crate) fn draw_means<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The chart type of line figures.
-pub(crate) type Chart2d<'a, DB> = ChartContext<
-    'a,
-    DB,
-    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
->;
+/// The chart type of line figures: positions on both axes, ticks from [`Ticks`].
+pub(crate) type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<TickAxis, TickAxis>>;
 
-/// Most axis values that get a tick each; beyond that, plotters picks round ticks.
+/// Most axis values that get a tick each; beyond that, round ticks.
 const VALUE_TICKS: usize = 15;
 
-/// Whether the x axis is labelled at its values (categories, or few numbers) rather than
-/// at round numbers.
+/// The x axis of a sweep figure: labelled at its values (categories, or few numbers), or at
+/// round numbers.
+pub(crate) fn x_axis(x: &AxisScale) -> (TickAxis, Option<Ticks>) {
+    let (x0, x1) = x.range();
+    if value_ticks(x) {
+        (TickAxis::bare(x0..x1), None)
+    } else {
+        let t = Ticks::linear(x0, x1, 8);
+        (t.axis(), Some(t))
+    }
+}
+
+/// Builds a line chart over sweep axis `x` and value axis `y` on `area`.
+pub(crate) fn line_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: &AxisScale,
+    y: &Ticks,
+) -> Result<Chart2d<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    ChartBuilder::on(area)
+        .margin_top(20)
+        .margin_right(30)
+        .margin_left(10)
+        .x_label_area_size(90)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x_axis(x).0, y.axis())
+}
+
 /// Draws the grid, the axis descriptions and the tick labels of a chart over a sweep axis.
 pub(crate) fn draw_axes<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &mut Chart2d<DB>,
     x: &AxisScale,
+    y: &Ticks,
     y_desc: &str,
 ) -> DrawResult<DB> {
-    let xs = x.clone();
-    let tick = move |v: &f64| xs.tick(*v);
+    let x_ticks = x_axis(x).1;
+    let x_label = move |v: &f64| x_ticks.as_ref().map_or_else(String::new, |t| t.label(*v));
+    let y_label = |v: &f64| y.label(*v);
     let mut mesh = chart.configure_mesh();
     mesh.light_line_style(TRANSPARENT)
         .bold_line_style(style::LIGHT_GREY)
@@ -157,8 +188,8 @@ pub(crate) fn draw_axes<DB: DrawingBackend>(
         .y_desc(y_desc)
         .axis_desc_style(style::font(style::LABEL_SIZE).color(&style::TEXT))
         .label_style(style::font(style::TICK_SIZE).color(&style::TEXT))
-        .x_label_formatter(&tick)
-        .y_label_formatter(&|y| frame::short_number(*y));
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label);
     if value_ticks(x) {
         mesh.x_labels(0).disable_x_mesh();
     }
@@ -181,7 +212,10 @@ pub(crate) fn draw_value_ticks<DB: DrawingBackend>(
         return Ok(());
     }
     let (y0, y1) = (chart.y_range().start, chart.y_range().end);
-    let mut right_edge = i32::MIN;
+    // Labels that would overlap the previous one go to a second row below it; a label that
+    // fits neither row is left out (its tick and grid line stay).
+    let mut right_edges = [i32::MIN; 2];
+    let row_height = (style::TICK_SIZE * 1.25) as i32;
     for v in &x.values {
         let pos = x.position(v);
         let (px, py) = chart.backend_coord(&(pos, y0));
@@ -202,13 +236,21 @@ pub(crate) fn draw_value_ticks<DB: DrawingBackend>(
             label = frame::fit_label(&label, slot - 10, style::TICK_SIZE);
         }
         let half = (label.chars().count() as f64 * style::TICK_SIZE * 0.3) as i32;
-        if px - half <= right_edge + 8 {
+        let Some(row) = (0..2).find(|&r| px - half > right_edges[r] + 8) else {
             continue;
+        };
+        right_edges[row] = px + half;
+        let y = py + 10 + row as i32 * row_height;
+        if row > 0 {
+            // A short leader from the tick to the label of the second row.
+            root.draw(&PathElement::new(
+                vec![(px, py + 6), (px, y - 2)],
+                style::LIGHT_GREY.stroke_width(1),
+            ))?;
         }
-        right_edge = px + half;
         root.draw(&Text::new(
             label,
-            (px, py + 10),
+            (px, y),
             style::font(style::TICK_SIZE)
                 .color(&style::TEXT)
                 .pos(Pos::new(HPos::Center, VPos::Top)),
@@ -217,27 +259,30 @@ pub(crate) fn draw_value_ticks<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The y range covering every finite value of `lines` and `include`, padded.
-pub(crate) fn y_range(lines: &[Line], include: &[f64]) -> (f64, f64) {
-    let vals = lines
+/// Every finite mean and interval bound of `lines`.
+pub(crate) fn line_values(lines: &[Line]) -> impl Iterator<Item = f64> + '_ {
+    lines
         .iter()
         .flat_map(|l| l.points.iter())
         .flat_map(|p| [p.mean, p.lo, p.hi])
-        .chain(include.iter().copied())
-        .filter(|v| v.is_finite());
-    let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
-    if !lo.is_finite() {
-        return (0.0, 1.0);
-    }
-    let pad = ((hi - lo) * 0.08).max(0.02);
-    (lo - pad, hi + pad)
+        .filter(|v| v.is_finite())
+}
+
+/// `line` with its values moved to positions of `y`.
+pub(crate) fn to_positions(line: &[Point], y: &Ticks) -> Vec<Point> {
+    line.iter()
+        .map(|p| Point {
+            x: p.x,
+            mean: y.pos(p.mean),
+            lo: y.pos(p.lo),
+            hi: y.pos(p.hi),
+        })
+        .collect()
 }
 
 impl Figure for Curve {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let title = format!("{} vs {}", self.metric.title(), self.x.path);
+        let title = format!("{} vs {}", self.metric.title(), self.x.name());
         let styles: Vec<(RGBColor, Dash)> = self
             .lines
             .iter()
@@ -263,35 +308,26 @@ impl Figure for Curve {
         let width = frame::legend_width(root, Some(&self.heading), &entries);
         let (area, legend) = frame::layout(root, &title, &self.subtitle, width)?;
         let (x0, x1) = self.x.range();
-        let (y0, y1) = y_range(&self.lines, &[1.0]);
-        let y0 = if y0 > 0.0 && y0 < 0.3 { 0.0 } else { y0 };
-        let mut chart = ChartBuilder::on(&area)
-            .margin_top(20)
-            .margin_right(30)
-            .margin_left(10)
-            .x_label_area_size(70)
-            .y_label_area_size(90)
-            .build_cartesian_2d(x0..x1, y0..y1)?;
-        draw_axes(root, &mut chart, &self.x, self.metric.label())?;
+        let y = &self.y;
+        let mut chart = line_chart(&area, &self.x, y)?;
+        draw_axes(root, &mut chart, &self.x, y, &self.metric.label())?;
         frame::draw_line(
             chart.plotting_area(),
-            vec![(x0, 1.0), (x1, 1.0)],
+            vec![(x0, y.pos(1.0)), (x1, y.pos(1.0))],
             style::GREY,
             Dash::Dashed,
             2,
         )?;
-        for (line, (color, _)) in self.lines.iter().zip(&styles) {
-            draw_band(&mut chart, &line.points, *color)?;
+        let shown: Vec<Vec<Point>> = self
+            .lines
+            .iter()
+            .map(|l| to_positions(&l.points, y))
+            .collect();
+        for (line, (color, _)) in shown.iter().zip(&styles) {
+            draw_band(&mut chart, line, *color)?;
         }
-        for (line, &(color, dash)) in self.lines.iter().zip(&styles) {
-            draw_means(
-                &mut chart,
-                &line.points,
-                color,
-                dash,
-                style::LINE_WIDTH,
-                true,
-            )?;
+        for (line, &(color, dash)) in shown.iter().zip(&styles) {
+            draw_means(&mut chart, line, color, dash, style::LINE_WIDTH, true)?;
         }
         frame::legend(&legend, Some(&self.heading), &entries, 20)
     }

@@ -1,5 +1,7 @@
-//! Figure: fit diagnostics. Left, the ECDF of the samples with the ECDF of each fitted
-//! distribution; right, a Q-Q plot of the chosen family against the samples.
+//! Figure: fit diagnostics. Left, the ECDF of the samples (or the published quantiles, as
+//! points) with the ECDF of each fitted distribution; right, a Q-Q plot of the chosen family
+//! against the samples (or the quantiles). The title names the data and the quantity; axes
+//! carry the quantity's unit (seconds for latencies, tokens for token counts).
 //!
 //! Fitted curves come from draws, not closed forms, so every distribution the simulator can
 //! sample (mixtures and empirical ones included) can be drawn: 20 000 draws from a fixed
@@ -8,9 +10,12 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::curve::Chart2d;
 use super::frame::{self, DrawResult, LegendEntry, Swatch};
 use super::style::{self, Dash};
+use super::ticks::Ticks;
 use super::{Figure, PlotError};
+use crate::scenario::fields::FieldLabel;
 use crate::sim::dist::Dist;
 use crate::sim::rng::{Purpose, StreamKey};
 
@@ -30,22 +35,68 @@ const OTHERS: [RGBColor; 6] = [
 /// The samples' ECDF: a wide, light line under the fitted curves.
 const SAMPLE_GREY: RGBColor = RGBColor(175, 175, 175);
 
+/// What a fit figure is of: named in its title and on its axes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitSubject {
+    /// The data: a file and field, a dataset and profile (`latencies.csv, field fetch_s`).
+    pub source: String,
+    /// The fitted quantity, with its unit (see [`crate::scenario::fields::profile_quantity`]).
+    pub quantity: FieldLabel,
+}
+
+impl FitSubject {
+    /// `text (unit)`, or the text alone for a quantity without a unit.
+    fn with_unit(&self, text: &str) -> String {
+        match self.quantity.unit {
+            Some(u) => format!("{text} ({u})"),
+            None => text.to_string(),
+        }
+    }
+}
+
+/// What was fitted: samples, or published quantiles.
+#[derive(Clone, Debug)]
+pub(crate) enum Observed {
+    /// Samples, sorted.
+    Samples(Vec<f64>),
+    /// `(probability, value)` pairs, by probability.
+    Quantiles(Vec<(f64, f64)>),
+}
+
 pub(crate) struct Fit {
-    samples: Vec<f64>,
-    /// `(name, sorted draws)`, the chosen family first.
+    observed: Observed,
+    /// `(name, sorted draws)`, the highlighted family first.
     fitted: Vec<(String, Vec<f64>)>,
+    /// The highlighted family and what it is (`chosen`, `best AIC`).
     best: String,
+    best_is: String,
+    /// A note for the subtitle (e.g. what the profile uses instead).
+    note: Option<String>,
+    subject: FitSubject,
 }
 
 impl Fit {
-    pub fn new(samples: &[f64], fitted: &[(String, Dist)], best: &str) -> Result<Fit, PlotError> {
-        if samples.is_empty() {
+    /// Fit diagnostics of `observed` against `fitted` distributions; `best` (one of them)
+    /// is highlighted as `best_is`.
+    pub fn new(
+        observed: Observed,
+        fitted: &[(String, Dist)],
+        best: &str,
+        best_is: &str,
+        note: Option<String>,
+        subject: &FitSubject,
+    ) -> Result<Fit, PlotError> {
+        let values: Vec<f64> = match &observed {
+            Observed::Samples(s) => s.clone(),
+            Observed::Quantiles(q) => q.iter().map(|&(_, v)| v).collect(),
+        };
+        if values.is_empty() {
             return Err(PlotError::usage("fit plot: no samples"));
         }
-        if let Some(i) = samples.iter().position(|x| !x.is_finite()) {
+        if let Some(i) = values.iter().position(|x| !x.is_finite()) {
             return Err(PlotError::usage(format!(
                 "fit plot: sample {i} is {} (samples must be finite)",
-                samples[i]
+                values[i]
             )));
         }
         if !fitted.iter().any(|(n, _)| n == best) {
@@ -55,8 +106,16 @@ impl Fit {
                 names.join(", ")
             )));
         }
-        let mut s = samples.to_vec();
-        s.sort_by(f64::total_cmp);
+        let observed = match observed {
+            Observed::Samples(mut s) => {
+                s.sort_by(f64::total_cmp);
+                Observed::Samples(s)
+            }
+            Observed::Quantiles(mut q) => {
+                q.sort_by(|a, b| a.0.total_cmp(&b.0));
+                Observed::Quantiles(q)
+            }
+        };
         let key = StreamKey::root(0x0f17_d1a6);
         let mut draws: Vec<(String, Vec<f64>)> = fitted
             .iter()
@@ -70,10 +129,25 @@ impl Fit {
             .collect();
         draws.sort_by_key(|(n, _)| n != best);
         Ok(Fit {
-            samples: s,
+            observed,
             fitted: draws,
             best: best.to_string(),
+            best_is: best_is.to_string(),
+            note,
+            subject: subject.clone(),
         })
+    }
+
+    /// The smallest and largest observed value.
+    fn extent(&self) -> (f64, f64) {
+        match &self.observed {
+            Observed::Samples(s) => (s[0], s[s.len() - 1]),
+            Observed::Quantiles(q) => q
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(_, v)| {
+                    (a.min(v), b.max(v))
+                }),
+        }
     }
 }
 
@@ -89,17 +163,23 @@ fn ecdf(sorted: &[f64], x: f64) -> f64 {
     sorted.partition_point(|v| *v <= x) as f64 / sorted.len() as f64
 }
 
-fn axis_style<DB: DrawingBackend, X, Y>(
-    chart: &mut ChartContext<DB, Cartesian2d<X, Y>>,
+/// A chart over `x` and `y` ticks on `area`.
+fn panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: &Ticks,
+    y: &Ticks,
     x_desc: &str,
     y_desc: &str,
-) -> DrawResult<DB>
-where
-    X: plotters::coord::ranged1d::Ranged<ValueType = f64>
-        + plotters::coord::ranged1d::ValueFormatter<f64>,
-    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>
-        + plotters::coord::ranged1d::ValueFormatter<f64>,
-{
+) -> Result<Chart2d<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(40)
+        .margin_right(30)
+        .margin_left(10)
+        .x_label_area_size(70)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x.axis(), y.axis())?;
+    let x_label = |v: &f64| x.label(*v);
+    let y_label = |v: &f64| y.label(*v);
     chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)
@@ -108,10 +188,10 @@ where
         .y_desc(y_desc)
         .axis_desc_style(style::font(style::LABEL_SIZE).color(&style::TEXT))
         .label_style(style::font(style::TICK_SIZE).color(&style::TEXT))
-        .x_label_formatter(&|x| frame::short_number(*x))
-        .y_label_formatter(&|y| frame::short_number(*y))
-        .x_labels(6)
-        .draw()
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label)
+        .draw()?;
+    Ok(chart)
 }
 
 impl Figure for Fit {
@@ -120,10 +200,21 @@ impl Figure for Fit {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let n = self.samples.len();
-        let subtitle = format!(
-            "{n} samples; fitted curves from {DRAWS} draws each; chosen family: {}",
-            self.best
+        let observed = match &self.observed {
+            Observed::Samples(s) => format!("{} samples", s.len()),
+            Observed::Quantiles(q) => format!("{} published quantiles", q.len()),
+        };
+        let mut subtitle = format!(
+            "{observed}; fitted curves from {DRAWS} draws each; {}: {}",
+            self.best_is, self.best
+        );
+        if let Some(note) = &self.note {
+            subtitle.push_str("; ");
+            subtitle.push_str(note);
+        }
+        let title = format!(
+            "Fit of {}: {}",
+            self.subject.quantity.label, self.subject.source
         );
         let styles: Vec<(RGBColor, Dash, u32)> = self
             .fitted
@@ -133,26 +224,32 @@ impl Figure for Fit {
                 if *name == self.best {
                     (style::VERMILLION, Dash::Solid, style::LINE_WIDTH)
                 } else {
-                    // The chosen family is first; the others take the palette without
+                    // The highlighted family is first; the others take the palette without
                     // its vermillion.
                     (OTHERS[(i.max(1) - 1) % OTHERS.len()], Dash::Dashed, 2)
                 }
             })
             .collect();
-        let mut entries = vec![LegendEntry::new(
-            format!("samples (n = {n})"),
-            Swatch::Line(SAMPLE_GREY, Dash::Solid),
-        )];
+        let mut entries = vec![match &self.observed {
+            Observed::Samples(s) => LegendEntry::new(
+                format!("samples (n = {})", s.len()),
+                Swatch::Line(SAMPLE_GREY, Dash::Solid),
+            ),
+            Observed::Quantiles(q) => LegendEntry::new(
+                format!("published quantiles\n({})", q.len()),
+                Swatch::Dot(style::BLACK),
+            ),
+        }];
         for ((name, _), &(c, d, _)) in self.fitted.iter().zip(&styles) {
             let label = if *name == self.best {
-                format!("{name} (chosen)")
+                format!("{name} ({})", self.best_is)
             } else {
                 name.clone()
             };
             entries.push(LegendEntry::new(label, Swatch::Line(c, d)));
         }
         entries.push(LegendEntry::new(
-            "Q-Q: quantiles of\nthe chosen family",
+            format!("Q-Q: quantiles of\n{}", self.best),
             Swatch::Dot(style::VERMILLION),
         ));
         entries.push(LegendEntry::new(
@@ -160,58 +257,71 @@ impl Figure for Fit {
             Swatch::Line(style::GREY, Dash::Dashed),
         ));
         let width = frame::legend_width(root, None, &entries);
-        let (body, legend) = frame::layout(root, "Fit diagnostics", &subtitle, width)?;
+        let (body, legend) = frame::layout(root, &title, &subtitle, width)?;
         let (w, _) = body.dim_in_pixel();
         let (left, right) = body.split_horizontally(w * 55 / 100);
 
         // ECDF panel.
-        let lo = self.samples[0].min(0.0);
-        let hi = self.samples[n - 1];
-        let hi = if hi > lo {
-            lo + (hi - lo) * 1.05
-        } else {
-            lo + 1.0
+        let (min, max) = self.extent();
+        let lo = min.min(0.0);
+        let hi = match self.observed {
+            // Room for the tail beyond the highest published quantile.
+            Observed::Quantiles(_) => lo + (max - lo) * 1.25,
+            Observed::Samples(_) => lo + (max - lo) * 1.05,
         };
+        let hi = if hi > lo { hi } else { lo + 1.0 };
         left.draw(&Text::new(
-            "cumulative distribution: samples and fits",
+            "cumulative distribution: data and fits",
             (100, 8),
             style::font(style::LEGEND_SIZE).color(&style::TEXT),
         ))?;
-        let mut chart = ChartBuilder::on(&left)
-            .margin_top(40)
-            .margin_right(30)
-            .margin_left(10)
-            .x_label_area_size(70)
-            .y_label_area_size(90)
-            .build_cartesian_2d(lo..hi, 0.0..1.0)?;
-        axis_style(&mut chart, "value (s)", "cumulative fraction ≤ value")?;
-        let mut steps = Vec::with_capacity(2 * n + 1);
-        steps.push((lo, 0.0));
-        for (i, &x) in self.samples.iter().enumerate() {
-            steps.push((x, i as f64 / n as f64));
-            steps.push((x, (i + 1) as f64 / n as f64));
+        let xt = Ticks::linear(lo, hi, 6);
+        let yt = Ticks::linear(0.0, 1.0, 6);
+        let x_desc = self.subject.with_unit(&self.subject.quantity.label);
+        let mut chart = panel(&left, &xt, &yt, &x_desc, "cumulative fraction ≤ value")?;
+        match &self.observed {
+            Observed::Samples(s) => {
+                let n = s.len();
+                let mut steps = Vec::with_capacity(2 * n + 1);
+                steps.push((lo, 0.0));
+                for (i, &x) in s.iter().enumerate() {
+                    steps.push((x, i as f64 / n as f64));
+                    steps.push((x, (i + 1) as f64 / n as f64));
+                }
+                steps.push((hi, 1.0));
+                frame::draw_line(chart.plotting_area(), steps, SAMPLE_GREY, Dash::Solid, 7)?;
+            }
+            Observed::Quantiles(_) => {}
         }
-        steps.push((hi, 1.0));
-        frame::draw_line(chart.plotting_area(), steps, SAMPLE_GREY, Dash::Solid, 7)?;
-
         let grid: Vec<f64> = (0..=400)
             .map(|k| lo + (hi - lo) * k as f64 / 400.0)
             .collect();
-        // The chosen family last, on top.
+        // The highlighted family last, on top.
         for ((_, draws), &(color, dash, width)) in self.fitted.iter().zip(&styles).rev() {
             let pts: Vec<(f64, f64)> = grid.iter().map(|&x| (x, ecdf(draws, x))).collect();
             frame::draw_line(chart.plotting_area(), pts, color, dash, width)?;
         }
+        if let Observed::Quantiles(q) = &self.observed {
+            chart.draw_series(
+                q.iter()
+                    .map(|&(p, v)| Circle::new((v, p), 6, style::BLACK.filled())),
+            )?;
+        }
 
-        // Q-Q panel of the chosen family.
+        // Q-Q panel of the highlighted family.
         let best = &self.fitted[0].1;
-        let m = n.min(QQ_POINTS);
-        let pts: Vec<(f64, f64)> = (0..m)
-            .map(|k| {
-                let p = (k as f64 + 0.5) / m as f64;
-                (quantile(best, p), quantile(&self.samples, p))
-            })
-            .collect();
+        let pts: Vec<(f64, f64)> = match &self.observed {
+            Observed::Samples(s) => {
+                let m = s.len().min(QQ_POINTS);
+                (0..m)
+                    .map(|k| {
+                        let p = (k as f64 + 0.5) / m as f64;
+                        (quantile(best, p), quantile(s, p))
+                    })
+                    .collect()
+            }
+            Observed::Quantiles(q) => q.iter().map(|&(p, v)| (quantile(best, p), v)).collect(),
+        };
         let (qlo, qhi) = pts
             .iter()
             .flat_map(|&(a, b)| [a, b])
@@ -221,21 +331,20 @@ impl Figure for Fit {
         let pad = ((qhi - qlo) * 0.04).max(1e-9);
         let (qlo, qhi) = (qlo - pad, qhi + pad);
         right.draw(&Text::new(
-            format!("Q-Q plot: {} against the samples", self.best),
+            format!("Q-Q plot: {} against the data", self.best),
             (100, 8),
             style::font(style::LEGEND_SIZE).color(&style::TEXT),
         ))?;
-        let mut qq = ChartBuilder::on(&right)
-            .margin_top(40)
-            .margin_right(30)
-            .margin_left(10)
-            .x_label_area_size(70)
-            .y_label_area_size(90)
-            .build_cartesian_2d(qlo..qhi, qlo..qhi)?;
-        axis_style(
-            &mut qq,
-            &format!("{} quantile (s)", self.best),
-            "sample quantile (s)",
+        let qt = Ticks::linear(qlo, qhi, 6);
+        let mut qq = panel(
+            &right,
+            &qt,
+            &qt,
+            &self.subject.with_unit(&format!("{} quantile", self.best)),
+            &self.subject.with_unit(match self.observed {
+                Observed::Samples(_) => "sample quantile",
+                Observed::Quantiles(_) => "published quantile",
+            }),
         )?;
         frame::draw_line(
             qq.plotting_area(),
@@ -244,9 +353,13 @@ impl Figure for Fit {
             Dash::Dashed,
             2,
         )?;
+        let radius = match self.observed {
+            Observed::Samples(_) => 3,
+            Observed::Quantiles(_) => 6,
+        };
         qq.draw_series(
             pts.iter()
-                .map(|&p| Circle::new(p, 3, style::VERMILLION.filled())),
+                .map(|&p| Circle::new(p, radius, style::VERMILLION.filled())),
         )?;
         frame::legend(&legend, None, &entries, 20)
     }

@@ -8,6 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::frame::{self, DrawResult};
 use super::style;
 use super::sweep::{AxisScale, Metric, Plan};
+use super::ticks::Ticks;
 use super::{Figure, PlotError};
 
 pub(crate) struct Heatmap {
@@ -82,8 +83,8 @@ impl Figure for Heatmap {
         let title = format!(
             "{} over {} and {}",
             self.metric.title(),
-            self.x.path,
-            self.y.path
+            self.x.name(),
+            self.y.name()
         );
         let (area, legend) = frame::layout(root, &title, &self.subtitle, 170)?;
         let (nx, ny) = (self.x.values.len(), self.y.values.len());
@@ -197,16 +198,26 @@ impl Figure for Heatmap {
             style::GREY.stroke_width(1),
         ))?;
         legend.draw(&Text::new(
-            self.metric.name().to_string(),
+            self.metric.short_label().to_string(),
             (bx0, by0 - 30),
             tick.clone(),
         ))?;
-        let ticks: Vec<f64> = if hi > lo {
-            (0..=4).map(|k| lo + (hi - lo) * k as f64 / 4.0).collect()
+        // Round ticks at one precision within the colour range (the cells keep 2 decimals).
+        let ticks: Vec<(f64, String)> = if hi > lo {
+            let t = Ticks::linear(lo, hi, 6);
+            let unit = if self.metric == Metric::HitRate {
+                ""
+            } else {
+                "×"
+            };
+            t.values
+                .iter()
+                .map(|&v| (v, format!("{}{unit}", t.label(v))))
+                .collect()
         } else {
-            vec![lo]
+            vec![(lo, self.cell_text(lo))]
         };
-        for v in ticks {
+        for (v, text) in ticks {
             let t = scale(v);
             let y = by1 - ((by1 - by0) as f64 * t).round() as i32;
             legend.draw(&PathElement::new(
@@ -214,7 +225,7 @@ impl Figure for Heatmap {
                 style::GREY.stroke_width(1),
             ))?;
             legend.draw(&Text::new(
-                self.cell_text(v),
+                text,
                 (bx1 + 10, y),
                 tick.clone().pos(Pos::new(HPos::Left, VPos::Center)),
             ))?;

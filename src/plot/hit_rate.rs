@@ -5,10 +5,11 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::curve::{draw_axes, draw_band, draw_means, y_range};
+use super::curve::{draw_axes, draw_band, draw_means, line_chart, line_values};
 use super::frame::{self, DrawResult, LegendEntry, Swatch};
 use super::style::{self, Dash};
-use super::sweep::{AxisScale, Line, Plan};
+use super::sweep::{AxisScale, Line, Metric, Plan};
+use super::ticks::Ticks;
 use super::{Figure, PlotError};
 
 const REFERENCES: [&str; 2] = ["random", "oracle"];
@@ -89,7 +90,7 @@ impl HitRate {
         }
         subtitle.push_str(&plan.fixed_note());
         let heading = match &plan.second {
-            Some(s) => s.path.clone(),
+            Some(s) => s.label(),
             None => "policy".to_string(),
         };
         Ok(HitRate {
@@ -103,7 +104,7 @@ impl HitRate {
 
 impl Figure for HitRate {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let title = format!("Cache hit rate vs {}", self.x.path);
+        let title = format!("{} vs {}", Metric::HitRate.title(), self.x.name());
         let mut entries: Vec<LegendEntry> = self
             .groups
             .iter()
@@ -126,27 +127,15 @@ impl Figure for HitRate {
         ));
         let width = frame::legend_width(root, Some(&self.heading), &entries);
         let (area, legend) = frame::layout(root, &title, &self.subtitle, width)?;
-        let (x0, x1) = self.x.range();
         let lines: Vec<Line> = self
             .groups
             .iter()
             .flat_map(|g| [g.all.clone(), g.full.clone()])
             .collect();
-        let (_, y1) = y_range(&lines, &[0.0]);
-        let y1 = y1.min(1.02);
-        let mut chart = ChartBuilder::on(&area)
-            .margin_top(20)
-            .margin_right(30)
-            .margin_left(10)
-            .x_label_area_size(70)
-            .y_label_area_size(90)
-            .build_cartesian_2d(x0..x1, 0.0..y1)?;
-        draw_axes(
-            root,
-            &mut chart,
-            &self.x,
-            "hit rate (fraction of page visits)",
-        )?;
+        let top = line_values(&lines).fold(0.0, f64::max);
+        let y = Ticks::linear(0.0, (top + (top * 0.08).max(0.02)).min(1.02), 8);
+        let mut chart = line_chart(&area, &self.x, &y)?;
+        draw_axes(root, &mut chart, &self.x, &y, &Metric::HitRate.label())?;
         for g in &self.groups {
             draw_band(&mut chart, &g.all.points, g.color)?;
         }

@@ -151,6 +151,16 @@ pub enum AxisValue {
 }
 
 impl AxisValue {
+    /// The axis value of a JSON value, as `results.jsonl` records it: numbers and strings
+    /// as themselves, anything else as a category named by its JSON.
+    pub fn from_json(v: &serde_json::Value) -> AxisValue {
+        match v {
+            serde_json::Value::Number(n) => AxisValue::Num(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::String(s) => AxisValue::Text(s.clone()),
+            other => AxisValue::Text(other.to_string()),
+        }
+    }
+
     pub fn as_num(&self) -> Option<f64> {
         match self {
             AxisValue::Num(x) => Some(*x),
@@ -189,15 +199,7 @@ impl<'de> Deserialize<'de> for Axes {
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Axes, A::Error> {
                 let mut out = Vec::new();
                 while let Some((k, v)) = m.next_entry::<String, serde_json::Value>()? {
-                    let value = match v {
-                        serde_json::Value::Number(n) => {
-                            AxisValue::Num(n.as_f64().unwrap_or(f64::NAN))
-                        }
-                        serde_json::Value::String(s) => AxisValue::Text(s),
-                        // Booleans, null, whole tables: a category named by its JSON.
-                        other => AxisValue::Text(other.to_string()),
-                    };
-                    out.push((k, value));
+                    out.push((k, AxisValue::from_json(&v)));
                 }
                 Ok(Axes(out))
             }

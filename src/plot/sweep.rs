@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use super::input::{AxisValue, SweepRow};
 use super::PlotError;
+use crate::scenario::fields;
 
 /// A metric drawn against a sweep axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,12 +29,17 @@ impl Metric {
         }
     }
 
-    /// Axis label, with unit.
-    pub fn label(self) -> &'static str {
+    /// Axis label, with unit (from [`fields::metric`]).
+    pub fn label(self) -> String {
+        fields::metric(self.name()).map_or_else(|| self.name().to_string(), |l| l.with_unit())
+    }
+
+    /// A short label with its unit, for a colour bar.
+    pub fn short_label(self) -> &'static str {
         match self {
-            Metric::Speedup => "speedup of session latency (×, vs no prefetch)",
-            Metric::WebReduction => "exposed web time reduction (×, vs no prefetch)",
-            Metric::HitRate => "hit rate (fraction of page visits)",
+            Metric::Speedup => "speedup (×)",
+            Metric::WebReduction => "web reduction (×)",
+            Metric::HitRate => "hit rate",
         }
     }
 
@@ -88,9 +94,12 @@ pub struct SweepOptions {
     pub metric: Option<Metric>,
     /// The policy of second-axis lines and of the heatmap; default `speccache`.
     pub policy: Option<String>,
-    /// Values at which other varying axes are held (`(path, value)`); default: the value
-    /// of the first cell.
+    /// Values at which other varying axes are held (`(path, value)`); default: see `base`.
     pub at: Vec<(String, String)>,
+    /// The scenario's own values of the sweep's axes ([`scenario_values`]): other varying
+    /// axes are held at them where the axis has that value (at the nearest value of a
+    /// numeric axis otherwise); axes without one are held at their middle value.
+    pub base: Vec<(String, AxisValue)>,
 }
 
 /// A sweep axis and its distinct values, in drawing order.
@@ -178,39 +187,21 @@ impl AxisScale {
         }
     }
 
-    /// Axis label with a unit guessed from the field path.
+    /// Axis label with its unit, from the field registry ([`crate::scenario::fields`]).
     pub fn label(&self) -> String {
         axis_label(&self.path)
     }
+
+    /// The axis's name without its unit (for titles).
+    pub fn name(&self) -> String {
+        fields::label(&self.path).label
+    }
 }
 
-/// A field path with its unit: `cache.capacity` → `cache.capacity (pages)`.
+/// A field path's label with its unit: `cache.capacity` → `cache capacity (pages)`; a path
+/// the registry does not know is shown as it is.
 pub fn axis_label(path: &str) -> String {
-    let last = path.rsplit('.').next().unwrap_or(path);
-    let p = path.to_ascii_lowercase();
-    let unit = if last == "capacity" {
-        Some("pages")
-    } else if last == "width" {
-        Some("links prefetched per step")
-    } else if p.contains("accuracy") || last.starts_with("top") || last.ends_with("_prob") {
-        Some("fraction")
-    } else if p.contains("latency")
-        || p.contains("fetch")
-        || [
-            "median", "mean", "ttft", "tpot", "value", "scale", "low", "high",
-        ]
-        .contains(&last)
-    {
-        Some("s")
-    } else if last == "sessions" || last == "replications" || last == "pages" {
-        Some("count")
-    } else {
-        None
-    };
-    match unit {
-        Some(u) => format!("{path} ({u})"),
-        None => path.to_string(),
-    }
+    fields::label(path).with_unit()
 }
 
 /// One point of a line: position, mean and 95 % interval (NaN bounds: no band there).
@@ -236,7 +227,8 @@ pub struct Line {
 pub struct Plan<'a> {
     pub x: AxisScale,
     pub second: Option<AxisScale>,
-    /// Other varying axes, held at the value of the first cell.
+    /// Other varying axes and the values they are held at (see [`SweepOptions::at`] and
+    /// [`SweepOptions::base`]).
     pub fixed: Vec<(String, AxisValue)>,
     /// The policy of second-axis lines and heatmaps.
     pub policy: String,
@@ -286,6 +278,7 @@ impl<'a> Plan<'a> {
         second: Option<&str>,
         policy: Option<&str>,
         at: &[(String, String)],
+        base: &[(String, AxisValue)],
     ) -> Result<Plan<'a>, PlotError> {
         let Some(first) = rows.first() else {
             return Err(PlotError::usage("the sweep has no rows"));
@@ -322,20 +315,11 @@ impl<'a> Plan<'a> {
                 )));
             }
         }
-        let mut fixed: Vec<(String, AxisValue)> = Vec::new();
-        for k in varying
+        let held: Vec<&String> = varying
             .iter()
             .filter(|k| **k != x && Some(k.as_str()) != second)
-        {
-            let value = match at.iter().find(|(a, _)| a == k) {
-                Some((_, want)) => held_value(rows, k, want)?,
-                None => match first.axes.get(k) {
-                    Some(v) => v.clone(),
-                    None => continue,
-                },
-            };
-            fixed.push((k.clone(), value));
-        }
+            .collect();
+        let fixed = hold(rows, &held, at, base)?;
         let kept: Vec<&SweepRow> = rows
             .iter()
             .filter(|r| fixed.iter().all(|(k, v)| r.axes.get(k) == Some(v)))
@@ -376,7 +360,7 @@ impl<'a> Plan<'a> {
             let parts: Vec<String> = self
                 .fixed
                 .iter()
-                .map(|(k, v)| format!("{k} = {v}"))
+                .map(|(k, v)| format!("{} = {v}", fields::label(k).label))
                 .collect();
             format!("; held fixed: {}", parts.join(", "))
         }
@@ -464,6 +448,111 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// The values the `held` axes are held at: the value given with `--at`, else the one
+/// preferred (the scenario's own value, the nearest one on a numeric axis, or the axis's
+/// middle value). A sweep's `cases` need not combine every value of their axes, so the
+/// values are those of one cell: the first that matches every `--at` value and the most
+/// preferred values.
+fn hold(
+    rows: &[SweepRow],
+    held: &[&String],
+    at: &[(String, String)],
+    base: &[(String, AxisValue)],
+) -> Result<Vec<(String, AxisValue)>, PlotError> {
+    let mut required: Vec<(&str, AxisValue)> = Vec::new();
+    let mut preferred: Vec<(&str, AxisValue)> = Vec::new();
+    for k in held {
+        if let Some((_, want)) = at.iter().find(|(a, _)| a == *k) {
+            required.push((k, held_value(rows, k, want)?));
+        } else {
+            let scale = AxisScale::of(&rows.iter().collect::<Vec<_>>(), k);
+            let own = base.iter().find(|(b, _)| b == *k).map(|(_, v)| v);
+            if let Some(v) = preferred_value(&scale, own) {
+                preferred.push((k, v));
+            }
+        }
+    }
+    let matches = |r: &SweepRow, (k, v): &(&str, AxisValue)| r.axes.get(k) == Some(v);
+    let best = rows
+        .iter()
+        .filter(|r| required.iter().all(|c| matches(r, c)))
+        .fold(None::<(&SweepRow, usize)>, |best, r| {
+            let score = preferred.iter().filter(|c| matches(r, c)).count();
+            match best {
+                Some((_, s)) if s >= score => best,
+                _ => Some((r, score)),
+            }
+        });
+    let Some((cell, _)) = best else {
+        let given: Vec<String> = at.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        return Err(PlotError::usage(format!(
+            "--at {}: no cell of the sweep has these values together",
+            given.join(" --at ")
+        )));
+    };
+    Ok(held
+        .iter()
+        .filter_map(|k| cell.axes.get(k).map(|v| ((*k).clone(), v.clone())))
+        .collect())
+}
+
+/// The value of an axis a figure holds by default: `own` (the scenario's value) when the
+/// axis has it, else the value nearest to it on a numeric axis, else the middle value.
+fn preferred_value(scale: &AxisScale, own: Option<&AxisValue>) -> Option<AxisValue> {
+    if let Some(own) = own {
+        if scale.values.contains(own) {
+            return Some(own.clone());
+        }
+        if let (true, Some(x)) = (scale.numeric, own.as_num()) {
+            return scale
+                .values
+                .iter()
+                .min_by(|a, b| {
+                    let d = |v: &AxisValue| (v.as_num().unwrap_or(f64::NAN) - x).abs();
+                    d(a).total_cmp(&d(b))
+                })
+                .cloned();
+        }
+    }
+    scale
+        .values
+        .get(scale.values.len().saturating_sub(1) / 2)
+        .cloned()
+}
+
+/// The scenario's own values of `axes`: the value at each field path of the scenario file
+/// at `path`, defaults filled in (what the sweep varied around). Paths the file does not
+/// have are left out.
+pub fn scenario_values(
+    path: &std::path::Path,
+    axes: &[String],
+) -> Result<Vec<(String, AxisValue)>, PlotError> {
+    let file = crate::scenario::ScenarioFile::read(path)
+        .map_err(|e| PlotError::input(path.display().to_string(), e.to_string()))?;
+    let json = serde_json::to_value(&file).map_err(|e| {
+        PlotError::input(path.display().to_string(), format!("cannot read back: {e}"))
+    })?;
+    Ok(axes
+        .iter()
+        .filter_map(|a| value_at(&json, a).map(|v| (a.clone(), AxisValue::from_json(v))))
+        .collect())
+}
+
+/// The value at field path `path` (`a.b[0].c`) of `root`.
+fn value_at<'v>(root: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
+    let mut cur = root;
+    for part in path.split('.') {
+        let (key, mut rest) = part.split_at(part.find('[').unwrap_or(part.len()));
+        cur = cur.get(key)?;
+        while let Some(r) = rest.strip_prefix('[') {
+            let (n, tail) = r.split_once(']')?;
+            cur = cur.get(n.parse::<usize>().ok()?)?;
+            rest = tail;
+        }
+    }
+    Some(cur)
+}
+
 /// The value of axis `path` written `want` (`10`, `10.0` and `lru` all match by meaning).
 fn held_value(rows: &[SweepRow], path: &str, want: &str) -> Result<AxisValue, PlotError> {
     let scale = AxisScale::of(&rows.iter().collect::<Vec<_>>(), path);
@@ -515,15 +604,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn axis_labels_carry_units() {
-        assert_eq!(axis_label("cache.capacity"), "cache.capacity (pages)");
-        assert_eq!(axis_label("width"), "width (links prefetched per step)");
+    fn axis_labels_come_from_the_field_registry() {
+        assert_eq!(axis_label("cache.capacity"), "cache capacity (pages)");
+        assert_eq!(axis_label("fetcher.slots"), "concurrent fetch slots");
         assert_eq!(
-            axis_label("drafts[0].accuracy.top1"),
-            "drafts[0].accuracy.top1 (fraction)"
+            axis_label("drafts[0].latency.latency.median"),
+            "draft latency, median (s)"
         );
-        assert_eq!(axis_label("fetch.median"), "fetch.median (s)");
-        assert_eq!(axis_label("cache.eviction"), "cache.eviction");
+        // Unknown: the raw path, no unit guessed from `latency`.
+        assert_eq!(axis_label("my.latency.median"), "my.latency.median");
+        assert_eq!(
+            Metric::Speedup.label(),
+            "speedup of session latency (× vs no prefetch)"
+        );
     }
 
     #[test]

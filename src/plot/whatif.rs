@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::curve::{draw_axes, draw_band, draw_means, y_range};
+use super::curve::{draw_axes, draw_band, draw_means, line_chart, line_values, to_positions};
 use super::frame::{self, DrawResult, LegendEntry, Swatch};
 use super::input::AxisValue;
 use super::style::{self, Dash};
 use super::sweep::{AxisScale, Line, Point};
+use super::ticks::Ticks;
 use super::{ensure_dir, render, Figure, Format, PlotError};
 use crate::whatif::WhatIf;
 
@@ -115,36 +116,35 @@ impl Figure for WhatIfFigure {
         let width = frame::legend_width(root, Some(heading), &entries);
         let (area, legend) = frame::layout(root, &title, &self.subtitle, width)?;
         let (x0, x1) = self.x.range();
-        let (y0, y1) = y_range(&self.lines, &refs);
-        let mut chart = ChartBuilder::on(&area)
-            .margin_top(20)
-            .margin_right(30)
-            .margin_left(10)
-            .x_label_area_size(70)
-            .y_label_area_size(90)
-            .build_cartesian_2d(x0..x1, y0..y1)?;
-        draw_axes(root, &mut chart, &self.x, y_desc)?;
+        let values = line_values(&self.lines).chain(refs.iter().copied());
+        let y = match self.quantity {
+            Quantity::Speedup => Ticks::ratio(values, 8),
+            Quantity::WebReduction => {
+                let (lo, hi) = values.fold((0.0f64, 1.0f64), |(a, b), v| (a.min(v), b.max(v)));
+                Ticks::linear(lo, hi * 1.05, 8)
+            }
+        };
+        let mut chart = line_chart(&area, &self.x, &y)?;
+        draw_axes(root, &mut chart, &self.x, &y, y_desc)?;
         for r in refs {
             frame::draw_line(
                 chart.plotting_area(),
-                vec![(x0, r), (x1, r)],
+                vec![(x0, y.pos(r)), (x1, y.pos(r))],
                 style::GREY,
                 Dash::Dashed,
                 2,
             )?;
         }
-        for (line, &c) in self.lines.iter().zip(&colors) {
-            draw_band(&mut chart, &line.points, c)?;
+        let shown: Vec<Vec<Point>> = self
+            .lines
+            .iter()
+            .map(|l| to_positions(&l.points, &y))
+            .collect();
+        for (line, &c) in shown.iter().zip(&colors) {
+            draw_band(&mut chart, line, c)?;
         }
-        for (line, &c) in self.lines.iter().zip(&colors) {
-            draw_means(
-                &mut chart,
-                &line.points,
-                c,
-                Dash::Solid,
-                style::LINE_WIDTH,
-                true,
-            )?;
+        for (line, &c) in shown.iter().zip(&colors) {
+            draw_means(&mut chart, line, c, Dash::Solid, style::LINE_WIDTH, true)?;
         }
         frame::legend(&legend, Some(heading), &entries, 20)
     }

@@ -238,3 +238,130 @@ fn run_and_sweep_draw_figures_with_plots() {
     let drawn: Vec<_> = std::fs::read_dir(&sfigs).unwrap().collect();
     assert!(drawn.len() >= 4, "sweep figures: {}", drawn.len());
 }
+
+#[test]
+fn run_progress_stays_off_pipes_and_quiet_silences_stderr() {
+    // Piped (as here): no progress bar, only the wall-time line.
+    let out = specsim().args(["run", "--seed", "5"]).assert().success();
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("wall time"), "{err}");
+    assert!(!err.contains("replications"), "no bar when piped: {err:?}");
+    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+    // --quiet: nothing on stderr, the same report on stdout.
+    let quiet = specsim()
+        .args(["run", "--seed", "5", "--quiet"])
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&quiet.get_output().stderr),
+        "",
+        "--quiet"
+    );
+    assert_eq!(quiet.get_output().stdout, out.get_output().stdout);
+    specsim()
+        .args(["run", "-q", "--trace"])
+        .arg(format!(
+            "{}/traces/example.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .assert()
+        .success()
+        .stderr("");
+}
+
+#[test]
+fn run_with_a_scenario_and_a_trace_says_how_to_combine_them() {
+    // Regression: clap's bare "cannot be used with '--trace <TRACE>'".
+    let root = env!("CARGO_MANIFEST_DIR");
+    let trace = format!("{root}/traces/example.jsonl");
+    let out = specsim()
+        .args([
+            "run",
+            &format!("{root}/scenarios/default.json"),
+            "--trace",
+            &trace,
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "--trace {trace}: not with a scenario file"
+        )))
+        .stderr(predicate::str::contains(format!(
+            "\"trajectories\": {{\"trace\": \"{trace}\"}}"
+        )))
+        .stderr(predicate::str::contains(format!(
+            "run `specsim run {trace}`"
+        )));
+    // The hint works: the scenario with the trace pasted in replays it.
+    let msg = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(msg.contains("replace its `site` and `agent`"), "{msg}");
+    let mut v: serde_json::Value =
+        serde_json::from_str(specsim::scenario::DEFAULT_SCENARIO).unwrap();
+    let obj = v.as_object_mut().unwrap();
+    obj.remove("site");
+    obj.remove("agent");
+    obj.insert("trajectories".into(), serde_json::json!({ "trace": trace }));
+    let f = with_file(&v.to_string());
+    specsim()
+        .arg("run")
+        .arg(f.path())
+        .arg("-q")
+        .assert()
+        .success();
+}
+
+#[test]
+fn top_level_help_groups_commands_by_task() {
+    // Regression: the commands were listed in no order.
+    for flag in ["--help", "-h"] {
+        let out = specsim().arg(flag).assert().success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        let at = |s: &str| {
+            text.find(s)
+                .unwrap_or_else(|| panic!("{flag}: no {s:?} in\n{text}"))
+        };
+        let groups = [
+            ("Simulate:", &["run", "reproduce"][..]),
+            ("Sweep and plot:", &["sweep", "merge", "plot"][..]),
+            ("Data:", &["import", "fit", "latency-study"][..]),
+            (
+                "Live:",
+                &["live", "serve-site", "serve-llm", "validate"][..],
+            ),
+        ];
+        let mut previous = 0;
+        for (i, (heading, commands)) in groups.iter().enumerate() {
+            let start = at(&format!("\n{heading}\n"));
+            assert!(start > previous, "{heading} out of order");
+            let end = groups
+                .get(i + 1)
+                .map_or_else(|| at("\nOptions:"), |(h, _)| at(&format!("\n{h}\n")));
+            for c in *commands {
+                let line = format!("\n  {c} ");
+                let pos = text[start..end]
+                    .find(&line)
+                    .unwrap_or_else(|| panic!("{c} not under {heading}:\n{text}"));
+                assert!(pos > 0);
+            }
+            previous = start;
+        }
+        assert!(!text.contains("Other commands"), "{text}");
+        assert!(text.contains("Examples:"), "the examples stay");
+    }
+}
+
+#[test]
+fn readme_says_how_to_put_specsim_on_path() {
+    // Regression: every example used the bare name `specsim`, and the README never said
+    // how to get it, nor that the first build takes minutes.
+    let readme =
+        std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let two = readme
+        .find("## The two commands")
+        .expect("the two commands");
+    let install = readme.find("cargo install --path .").expect("install");
+    assert!(install > two, "after the two commands");
+    assert!(readme[two..install].contains("The first build"));
+    assert!(readme.contains("cargo run --release -- run    # the embedded"));
+    assert!(readme.contains("cargo test                    # the test suite"));
+}

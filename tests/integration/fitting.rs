@@ -220,3 +220,193 @@ fn trace_latencies_with_skip_missing() {
             "trace.jsonl:1: field `fetch_s`: no key `fetch_s` here; keys are: format, source, type, version",
         ));
 }
+
+/// The file names in `dir`, sorted.
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn read(path: std::path::PathBuf) -> String {
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn data(p: &str) -> String {
+    format!("{}/tests/fixtures/{p}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `specsim fit ARGS --plots DIR` and checks that exactly `expected` files were drawn;
+/// returns DIR and stderr.
+fn draws(
+    dir: &std::path::Path,
+    args: &[String],
+    expected: &[&str],
+) -> (std::path::PathBuf, String) {
+    let figs = dir.join("figs");
+    let out = specsim()
+        .arg("fit")
+        .args(args)
+        .arg("--plots")
+        .arg(&figs)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "wrote {} figure files to",
+            expected.len()
+        )));
+    assert_eq!(files_in(&figs), expected, "{args:?}");
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    (figs, err)
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+// Regression: --plots was silently ignored with --from, --quantiles and --ttft. Each mode
+// now draws one figure per fitted quantity (both formats).
+
+#[test]
+fn fit_plots_of_samples_name_file_field_and_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (figs, _) = draws(
+        dir.path(),
+        &strings(&["--field", "fetch_s", &fixture("samples.csv")]),
+        &["samples.png", "samples.svg"],
+    );
+    let plain = read(figs.join("samples.svg"));
+    assert!(
+        plain.contains("Fit of latency: samples.csv, field `fetch_s`"),
+        "{plain}"
+    );
+    assert!(plain.contains("latency (s)"));
+    let har = tempfile::tempdir().unwrap();
+    draws(
+        har.path(),
+        &strings(&["--from", "har", &data("har/page.har")]),
+        &["har_requests.png", "har_requests.svg"],
+    );
+}
+
+#[test]
+fn fit_plots_of_llm_profiles_count_tokens_in_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let (figs, _) = draws(
+        dir.path(),
+        &strings(&[
+            "--ttft",
+            "ttft_s",
+            "--e2e",
+            "e2e_s",
+            "--tokens",
+            "output_tokens",
+            &fixture("llm.csv"),
+        ]),
+        &[
+            "llm_output_tokens.png",
+            "llm_output_tokens.svg",
+            "llm_tpot.png",
+            "llm_tpot.svg",
+            "llm_ttft.png",
+            "llm_ttft.svg",
+        ],
+    );
+    let tokens = read(figs.join("llm_output_tokens.svg"));
+    assert!(tokens.contains("Fit of output tokens: llm (llm.csv)"));
+    assert!(tokens.contains("output tokens (tokens)"));
+    assert!(
+        !tokens.contains("(s)"),
+        "token counts are not seconds: {tokens}"
+    );
+    let ttft = read(figs.join("llm_ttft.svg"));
+    assert!(ttft.contains("time to first token (s)"));
+
+    // acme_7b's output tokens are all 151: no token figure, and stderr says why.
+    let dir = tempfile::tempdir().unwrap();
+    let (_, err) = draws(
+        dir.path(),
+        &strings(&["--from", "llmperf", &data("llmperf/ok/acme_7b.json")]),
+        &[
+            "llmperf_acme_7b_tpot.png",
+            "llmperf_acme_7b_tpot.svg",
+            "llmperf_acme_7b_ttft.png",
+            "llmperf_acme_7b_ttft.svg",
+        ],
+    );
+    assert!(
+        err.contains("plots: no figure for llmperf_acme_7b_output_tokens: all 3 samples equal 151"),
+        "{err}"
+    );
+    // Every acme request of thefastest returned 20 tokens: no token figure either.
+    let dir = tempfile::tempdir().unwrap();
+    draws(
+        dir.path(),
+        &strings(&[
+            "--from",
+            "thefastest",
+            &data("thefastest/measurements.jsonl"),
+            "--model",
+            "acme",
+        ]),
+        &[
+            "thefastest_acme_fast-1_tpot.png",
+            "thefastest_acme_fast-1_tpot.svg",
+            "thefastest_acme_fast-1_ttft.png",
+            "thefastest_acme_fast-1_ttft.svg",
+        ],
+    );
+}
+
+#[test]
+fn fit_plots_of_quantile_tables_show_the_published_quantiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let (figs, _) = draws(
+        dir.path(),
+        &strings(&[
+            "--from",
+            "httparchive",
+            &data("httparchive/speed.csv"),
+            "--client",
+            "mobile",
+        ]),
+        &["speed_mobile_2030_02_01.png", "speed_mobile_2030_02_01.svg"],
+    );
+    let q = read(figs.join("speed_mobile_2030_02_01.svg"));
+    assert!(
+        q.contains("speed.csv line 3 (measure=speedIndex client=mobile"),
+        "{q}"
+    );
+    assert!(q.contains("5 published quantiles"));
+    // Without a row to write, every row is drawn.
+    let dir = tempfile::tempdir().unwrap();
+    draws(
+        dir.path(),
+        &strings(&["--quantiles", &data("httparchive/speed.csv")]),
+        &[
+            "speed_line2.png",
+            "speed_line2.svg",
+            "speed_line3.png",
+            "speed_line3.svg",
+            "speed_line4.png",
+            "speed_line4.svg",
+        ],
+    );
+}
+
+#[test]
+fn llm_table_names_quantities_with_their_units() {
+    // The table's headers come from the same registry as the figures' axes.
+    specsim()
+        .args(["fit", "--from", "llmperf"])
+        .arg(data("llmperf/ok/acme_7b.json"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("time to first token (s)"))
+        .stdout(predicate::str::contains("time per output token (s)"))
+        .stdout(predicate::str::contains("output tokens (tokens)"))
+        .stdout(predicate::str::contains("end-to-end latency, median (s)"));
+}

@@ -253,3 +253,116 @@ fn real_data_sets_import_and_replay() {
     let r = load_trace(&dir.path().join("s.jsonl")).unwrap();
     assert_eq!(r.trajectories.len() as u64, s.overall.paths);
 }
+
+/// Four games of agents named as the benchmark file names them.
+fn speedrun_agents_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let game = |agent: &str, error: &str| {
+        format!(
+            r#"{{"agent": "{agent}", "start": "A", "target": "C", "won": true, "clicks": 2, "time_seconds": 4.0, "path": ["A", "B", "C"], "error": "{error}"}}"#
+        )
+    };
+    let file = dir.join("benchmark_results.jsonl");
+    let lines = [
+        game("llm-gpt-4o-mini", ""),
+        game("llm-gemini-2.0-flash-001", ""),
+        game("llm-gpt-5-mini", ""),
+        game("llm-gpt-5-nano", ""),
+        game("live-bge-large-en-v1.5", "timeout"),
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    file
+}
+
+#[test]
+fn speedrun_agents_by_the_readme_names() {
+    // Regression: `--agent gpt-4o-mini` (the data README's name) matched nothing and wrote
+    // an empty trace with exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let file = speedrun_agents_file(dir.path());
+    let out = dir.path().join("s.jsonl");
+    for (wanted, agent) in [
+        ("gpt-4o-mini", "llm-gpt-4o-mini"),
+        ("llm-gpt-4o-mini", "llm-gpt-4o-mini"),
+        ("gemini-2.0-flash", "llm-gemini-2.0-flash-001"),
+        ("GPT-5-Nano", "llm-gpt-5-nano"),
+    ] {
+        let s = wiki_speedrun::import(&file, &out, None, &[wanted.to_string()], None).unwrap();
+        assert_eq!(s.groups.keys().collect::<Vec<_>>(), [agent], "{wanted}");
+        assert_eq!(s.overall.paths, 1);
+    }
+}
+
+#[test]
+fn speedrun_selection_that_keeps_nothing_is_an_error_listing_the_agents() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = speedrun_agents_file(dir.path());
+    let out = dir.path().join("s.jsonl");
+    let err = |wanted: &str| {
+        wiki_speedrun::import(&file, &out, None, &[wanted.to_string()], None)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err("gpt-4o");
+    assert!(
+        e.contains(
+            "--agent gpt-4o: no such agent; the file's agents are: live-bge-large-en-v1.5 (1 games), llm-gemini-2.0-flash-001 (1 games), llm-gpt-4o-mini (1 games), llm-gpt-5-mini (1 games), llm-gpt-5-nano (1 games)"
+        ),
+        "{e}"
+    );
+    let e = err("gpt-5");
+    assert!(e.contains("--agent gpt-5: no such agent"), "{e}");
+    // Every game of the agent has an error: nothing to import.
+    let e = err("bge-large-en-v1.5");
+    assert!(
+        e.contains("no game to import: the 1 game(s) of live-bge-large-en-v1.5 were all skipped (1 error); nothing written"),
+        "{e}"
+    );
+    assert!(!out.exists(), "no empty trace");
+    // Through the binary: exit 2 and the agents on stderr.
+    Command::cargo_bin("specsim")
+        .unwrap()
+        .args(["import", "wiki-speedrun"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .args(["--agent", "claude"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--agent claude: no such agent"))
+        .stderr(predicate::str::contains("llm-gpt-4o-mini (1 games)"));
+    Command::cargo_bin("specsim")
+        .unwrap()
+        .args(["import", "wiki-speedrun"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .args(["--agent", "gpt-4o-mini"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "agents: llm-gpt-4o-mini (1 paths)",
+        ));
+}
+
+#[test]
+fn replaying_an_empty_trace_names_the_file_once() {
+    // Regression: `e.jsonl: trajectories.trace: e.jsonl: the trace has no sessions`.
+    let dir = tempfile::tempdir().unwrap();
+    let file = speedrun_agents_file(dir.path());
+    let out = dir.path().join("s.jsonl");
+    wiki_speedrun::import(&file, &out, None, &[], None).unwrap();
+    let header = std::fs::read_to_string(&out).unwrap();
+    let empty = dir.path().join("e.jsonl");
+    std::fs::write(&empty, header.lines().next().unwrap().to_string() + "\n").unwrap();
+    let assert = Command::cargo_bin("specsim")
+        .unwrap()
+        .arg("run")
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "e.jsonl: the trace has no sessions: nothing to replay",
+        ));
+    let err = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert_eq!(err.matches("e.jsonl").count(), 1, "{err}");
+}

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::str::contains;
 use specsim::plot::{
-    plot_fit, plot_path, plot_report, plot_sweep, read_results, Format, Metric, Results,
-    SweepOptions,
+    plot_fit, plot_path, plot_report, plot_sweep, read_results, AxisValue, FitSubject, Format,
+    Metric, Results, SweepOptions,
 };
 use specsim::scenario::problems::Problems;
 use specsim::sim::dist::DistSpec;
@@ -167,15 +167,16 @@ fn sweep_figures_have_lines_bands_and_a_heatmap() {
     );
     let s = svg(&dir.path().join("speedup_vs_cache_capacity.svg"));
     for t in [
-        "Speedup vs cache.capacity",
-        "cache.capacity (pages)",
+        "Speedup vs cache capacity",
+        "cache capacity (pages)",
         "speedup of session latency",
         "speccache",
         "random",
         "oracle",
         "1× (no change)",
-        // width varies too: the lines hold it at the first cell's value, and say so.
-        "held fixed: width = 1",
+        // width varies too: the lines hold it at its middle value (the lower of two), and
+        // say so.
+        "held fixed: prefetch width = 1",
     ] {
         assert!(s.contains(t), "speedup svg lacks {t:?}");
     }
@@ -204,7 +205,7 @@ fn sweep_figures_have_lines_bands_and_a_heatmap() {
     for t in [
         "1.23×",
         "policy speccache",
-        "width (links prefetched per step)",
+        "prefetch width (links per step)",
     ] {
         assert!(m.contains(t), "heatmap svg lacks {t:?}");
     }
@@ -224,6 +225,7 @@ fn second_axis_gives_one_line_per_value() {
         metric: Some(Metric::Speedup),
         policy: None,
         at: Vec::new(),
+        base: Vec::new(),
     };
     let written = plot_sweep(&sweep_rows(), dir.path(), &opts, &[Format::Svg]).unwrap();
     assert_eq!(
@@ -237,7 +239,7 @@ fn second_axis_gives_one_line_per_value() {
     assert!(s.contains("policy speccache"));
     // The legend: the second axis as its heading, one entry per value, no policies.
     let t = texts(&s);
-    for label in ["cache.capacity", "5", "10", "20"] {
+    for label in ["cache capacity (pages)", "5", "10", "20"] {
         assert!(t.iter().any(|x| x == label), "no {label:?} in {t:?}");
     }
     assert!(!t.iter().any(|x| x == "oracle"), "{t:?}");
@@ -261,11 +263,23 @@ fn fit_figure_has_ecdf_and_qq_panels() {
         ("exponential".to_string(), expo),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let written = plot_fit(&samples, &fitted, "lognormal", dir.path(), "fetch_fit").unwrap();
+    let subject = FitSubject {
+        source: "fetch.csv, field `fetch_s`".into(),
+        quantity: specsim::scenario::fields::profile_quantity("latency").unwrap(),
+    };
+    let written = plot_fit(
+        &samples,
+        &fitted,
+        "lognormal",
+        &subject,
+        dir.path(),
+        "fetch_fit",
+    )
+    .unwrap();
     assert_eq!(stems(&written), ["fetch_fit.svg", "fetch_fit.png"]);
     let s = svg(&written[0]);
     for t in [
-        "Fit diagnostics",
+        "Fit of latency: fetch.csv, field `fetch_s`",
         "samples (n = 300)",
         "lognormal (chosen)",
         "exponential",
@@ -281,7 +295,7 @@ fn fit_figure_has_ecdf_and_qq_panels() {
         "{}",
         pixels_of(png, VERMILLION)
     );
-    let e = plot_fit(&samples, &fitted, "gamma", dir.path(), "x").unwrap_err();
+    let e = plot_fit(&samples, &fitted, "gamma", &subject, dir.path(), "x").unwrap_err();
     assert!(
         e.to_string()
             .contains("`gamma` is not among the fitted ones"),
@@ -488,7 +502,7 @@ fn text_axes_are_categories_in_file_order() {
     let wide = t.iter().position(|x| x == "wide").expect("wide labelled");
     assert!(narrow < wide, "{t:?}");
     assert!(
-        t.iter().any(|x| x == "width (links prefetched per step)"),
+        t.iter().any(|x| x == "prefetch width (links per step)"),
         "{t:?}"
     );
 }
@@ -548,8 +562,8 @@ fn a_real_sweep_directory_plots_end_to_end() {
         .stdout(contains("heatmap_speedup_cache_capacity_width.png"));
     let s = svg(&figs.join("speedup_vs_cache_capacity.svg"));
     assert!(
-        s.contains("held fixed: width = 1"),
-        "width is the second axis"
+        s.contains("held fixed: prefetch width = 1"),
+        "width is the second axis, held at the middle of 1 and 3 (the lower)"
     );
     assert!(pixels_of(&figs.join("speedup_vs_cache_capacity.png"), BLUE) > 100);
 }
@@ -563,13 +577,33 @@ fn fit_report_figure_marks_the_aic_choice() {
     let report = specsim::data::fit::fit(&samples).unwrap();
     let best = report.best.unwrap().name();
     let dir = tempfile::tempdir().unwrap();
-    let written = specsim::plot::plot_fit_report(&samples, &report, dir.path(), "g").unwrap();
+    let subject = FitSubject {
+        source: "gamma sample".into(),
+        quantity: specsim::scenario::fields::profile_quantity("output_tokens").unwrap(),
+    };
+    let written =
+        specsim::plot::plot_fit_report(&samples, &report, None, &subject, dir.path(), "g").unwrap();
     let s = svg(&written[0]);
     assert!(s.contains(&format!("{best} (chosen)")), "{best}");
-    assert!(s.contains(&format!("Q-Q plot: {best} against the samples")));
+    assert!(s.contains(&format!("Q-Q plot: {best} against the data")));
+    assert!(s.contains("output tokens (tokens)"));
+    assert!(!s.contains("(s)"), "token counts are not seconds");
     for f in &report.fits {
         assert!(s.contains(f.family.name()), "{} missing", f.family.name());
     }
+    // A profile that uses no fitted family: the best AIC is highlighted as such.
+    let written = specsim::plot::plot_fit_report(
+        &samples,
+        &report,
+        Some("empirical"),
+        &subject,
+        dir.path(),
+        "e",
+    )
+    .unwrap();
+    let s = svg(&written[0]);
+    assert!(s.contains(&format!("{best} (best AIC)")), "{best}");
+    assert!(s.contains("the profile uses empirical"));
 }
 
 #[test]
@@ -581,7 +615,7 @@ fn at_holds_other_axes_where_asked() {
         ..SweepOptions::default()
     };
     let written = plot_sweep(&sweep_rows(), dir.path(), &opts, &[Format::Svg]).unwrap();
-    assert!(svg(&written[0]).contains("held fixed: width = 3"));
+    assert!(svg(&written[0]).contains("held fixed: prefetch width = 3"));
     let bad = SweepOptions {
         at: vec![("width".into(), "4".into())],
         ..SweepOptions::default()
@@ -600,4 +634,199 @@ fn at_holds_other_axes_where_asked() {
         .assert()
         .code(2)
         .stderr(contains("`width` is not PATH=VALUE"));
+}
+
+/// Rows of the fixture sweep with a third axis `cache.eviction` that takes `lru` with
+/// capacity 5 and `fifo` otherwise, as a sweep's `cases` would.
+fn rows_with_cases() -> Vec<specsim::plot::SweepRow> {
+    let mut rows = sweep_rows();
+    for r in &mut rows {
+        let cap = r.axes.get("cache.capacity").and_then(|v| v.as_num());
+        let ev = if cap == Some(5.0) { "lru" } else { "fifo" };
+        r.axes
+            .0
+            .push(("cache.eviction".into(), AxisValue::Text(ev.into())));
+    }
+    rows
+}
+
+#[test]
+fn default_slice_is_the_scenarios_own_values() {
+    // Regression: the held axes took the first cell's values (the least informative).
+    let dir = tempfile::tempdir().unwrap();
+    let held = |base: Vec<(String, AxisValue)>| {
+        let opts = SweepOptions {
+            metric: Some(Metric::Speedup),
+            base,
+            ..SweepOptions::default()
+        };
+        let w = plot_sweep(&sweep_rows(), dir.path(), &opts, &[Format::Svg]).unwrap();
+        let s = svg(&w[0]);
+        let at = s.find("held fixed: ").expect("a held axis");
+        s[at..].split('<').next().unwrap().trim().to_string()
+    };
+    let own = |v: f64| vec![("width".to_string(), AxisValue::Num(v))];
+    // The scenario's own width is on the axis.
+    assert_eq!(held(own(3.0)), "held fixed: prefetch width = 3");
+    // Not on the axis: the nearest value.
+    assert_eq!(held(own(5.0)), "held fixed: prefetch width = 3");
+    assert_eq!(held(own(1.2)), "held fixed: prefetch width = 1");
+    // Unknown: the middle value (the lower of two).
+    assert_eq!(held(Vec::new()), "held fixed: prefetch width = 1");
+
+    // Through the binary: --scenario names the file the sweep ran (its width is 3).
+    specsim()
+        .arg("plot")
+        .arg(fixture("sweep"))
+        .arg("--out")
+        .arg(dir.path().join("cli"))
+        .args(["--metric", "speedup", "--format", "svg", "--scenario"])
+        .arg(fixture("scenario.json"))
+        .assert()
+        .success();
+    let s = svg(&dir.path().join("cli/speedup_vs_cache_capacity.svg"));
+    assert!(s.contains("held fixed: prefetch width = 3"), "{s}");
+    specsim()
+        .arg("plot")
+        .arg(fixture("report.json"))
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .arg("--scenario")
+        .arg(fixture("scenario.json"))
+        .assert()
+        .code(2)
+        .stderr(contains("--scenario applies to sweep results"));
+}
+
+#[test]
+fn held_values_come_from_one_cell_of_a_cases_sweep() {
+    // Capacity 10 and eviction lru never occur together: holding both at their preferred
+    // values independently would leave nothing to draw.
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SweepOptions {
+        axis: Some("width".into()),
+        metric: Some(Metric::Speedup),
+        base: vec![
+            ("cache.capacity".into(), AxisValue::Num(10.0)),
+            ("cache.eviction".into(), AxisValue::Text("lru".into())),
+        ],
+        ..SweepOptions::default()
+    };
+    let w = plot_sweep(&rows_with_cases(), dir.path(), &opts, &[Format::Svg]).unwrap();
+    let s = svg(&w[0]);
+    // The first cell matching the most preferred values (one each): capacity 5 with lru.
+    assert!(
+        s.contains("held fixed: cache capacity = 5, cache eviction = lru"),
+        "{s}"
+    );
+    let t = texts(&s);
+    assert!(t.iter().any(|x| x == "speccache"), "lines drawn: {t:?}");
+    let bad = SweepOptions {
+        axis: Some("width".into()),
+        at: vec![
+            ("cache.capacity".into(), "10".into()),
+            ("cache.eviction".into(), "lru".into()),
+        ],
+        ..SweepOptions::default()
+    };
+    let e = plot_sweep(&rows_with_cases(), dir.path(), &bad, &[Format::Svg]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("no cell of the sweep has these values together"),
+        "{e}"
+    );
+}
+
+/// A sweep over `path` at `values`: every cell holds the policy rows of the fixture's first
+/// cell, with `oracle`'s web reduction set to `oracle_web`.
+fn one_axis_sweep(path: &str, values: &[f64], oracle_web: f64) -> Vec<specsim::plot::SweepRow> {
+    let first: Vec<specsim::plot::SweepRow> = sweep_rows().into_iter().take(5).collect();
+    let mut rows = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        for r in &first {
+            let mut r = r.clone();
+            r.cell = format!("c{i}");
+            r.axes.0 = vec![(path.to_string(), AxisValue::Num(*v))];
+            if r.row.policy == "oracle" {
+                r.row.web_reduction = Some(oracle_web);
+                r.row.web_reduction_ci_lo = Some(oracle_web * 0.95);
+                r.row.web_reduction_ci_hi = Some(oracle_web * 1.05);
+            }
+            rows.push(r);
+        }
+    }
+    rows
+}
+
+/// Texts of an SVG that are numbers (tick labels and the like).
+fn numbers(svg: &str) -> Vec<String> {
+    texts(svg)
+        .into_iter()
+        .filter(|t| !t.is_empty() && t.parse::<f64>().is_ok())
+        .collect()
+}
+
+#[test]
+fn ratios_spanning_an_order_of_magnitude_get_a_log_axis() {
+    // Regression: a linear axis up to the oracle's ~9x flattened every other policy.
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SweepOptions {
+        metric: Some(Metric::WebReduction),
+        ..SweepOptions::default()
+    };
+    let rows = one_axis_sweep("cache.capacity", &[5.0, 10.0, 20.0], 9.0);
+    let w = plot_sweep(&rows, dir.path(), &opts, &[Format::Svg]).unwrap();
+    let s = svg(&w[0]);
+    assert!(s.contains("log y axis"), "{s}");
+    let n = numbers(&s);
+    for tick in ["1", "2", "5", "10"] {
+        assert!(n.iter().any(|x| x == tick), "no tick {tick} in {n:?}");
+    }
+    // The fixture's own ratios (oracle 3.6x) stay linear.
+    let rows = one_axis_sweep("cache.capacity", &[5.0, 10.0, 20.0], 3.6);
+    let w = plot_sweep(&rows, dir.path(), &opts, &[Format::Svg]).unwrap();
+    assert!(!svg(&w[0]).contains("log y axis"));
+}
+
+#[test]
+fn value_ticks_share_one_precision() {
+    // Regression: ticks read 1, 1.05, 1.1, 1.15.
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SweepOptions {
+        metric: Some(Metric::Speedup),
+        ..SweepOptions::default()
+    };
+    let w = plot_sweep(&sweep_rows(), dir.path(), &opts, &[Format::Svg]).unwrap();
+    let ticks: Vec<String> = numbers(&svg(&w[0]))
+        .into_iter()
+        .filter(|t| t.contains('.'))
+        .collect();
+    assert!(ticks.len() >= 4, "{ticks:?}");
+    let decimals = |t: &String| t.split('.').nth(1).map_or(0, str::len);
+    assert!(
+        ticks.iter().all(|t| decimals(t) == decimals(&ticks[0])),
+        "{ticks:?}"
+    );
+    assert!(ticks.iter().any(|t| t.starts_with("1.0")), "{ticks:?}");
+}
+
+#[test]
+fn close_x_values_keep_every_label() {
+    // Regression: the draft-latency figure lost its `1` next to `0.5`.
+    let dir = tempfile::tempdir().unwrap();
+    let values = [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0];
+    let rows = one_axis_sweep("drafts[0].latency.latency.median", &values, 3.6);
+    let opts = SweepOptions {
+        metric: Some(Metric::Speedup),
+        ..SweepOptions::default()
+    };
+    let w = plot_sweep(&rows, dir.path(), &opts, &[Format::Svg]).unwrap();
+    let s = svg(&w[0]);
+    let n = numbers(&s);
+    for v in values {
+        let label = specsim::plot::AxisValue::Num(v).to_string();
+        assert!(n.contains(&label), "no x label {label} in {n:?}");
+    }
+    assert!(s.contains("Speedup vs draft latency, median"));
+    assert!(s.contains("draft latency, median (s)"));
 }

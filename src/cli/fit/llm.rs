@@ -56,7 +56,13 @@ pub(super) fn plain_llm(a: &FitArgs) -> Result<(), CliError> {
     doc.source.dataset = sources::base_name(path);
     doc.failed = None;
     doc.error_rate = None;
-    emit_llm(a, &path.display().to_string(), vec![(doc, f)], Vec::new())
+    let source = format!("{} ({})", doc.name, sources::base_name(path));
+    emit_llm(
+        a,
+        &path.display().to_string(),
+        vec![(doc, f, samples, source)],
+        Vec::new(),
+    )
 }
 
 fn llm_doc(
@@ -79,11 +85,48 @@ fn llm_doc(
     }
 }
 
-/// Writes LLM profiles and prints their table or JSON.
+/// A fitted LLM profile: its document, fits, samples and a description of its source.
+type Fitted = (ProfileDoc, LlmFit, Vec<LlmSample>, String);
+
+/// Fit diagnostics of an LLM profile: time to first token, time per output token and output
+/// tokens, each with its unit.
+fn llm_figures<'a>(
+    doc: &ProfileDoc,
+    f: &'a LlmFit,
+    samples: &[LlmSample],
+    source: &str,
+) -> Vec<FitFigure<'a>> {
+    let columns: [(&str, &FitReport, Vec<f64>); 3] = [
+        ("ttft", &f.ttft, samples.iter().map(|s| s.ttft).collect()),
+        (
+            "tpot",
+            &f.tpot,
+            samples.iter().filter_map(LlmSample::tpot).collect(),
+        ),
+        (
+            "output_tokens",
+            &f.tokens,
+            samples.iter().map(|s| s.tokens).collect(),
+        ),
+    ];
+    columns
+        .into_iter()
+        .zip(&f.choices)
+        .map(|((quantity, report, values), choice)| FitFigure {
+            stem: format!("{}_{quantity}", doc.name),
+            samples: values,
+            report,
+            chosen: &choice.chosen,
+            subject: subject(source.to_string(), quantity),
+        })
+        .collect()
+}
+
+/// Writes LLM profiles, draws their diagnostics and prints their table or JSON.
 fn emit_llm(
     a: &FitArgs,
     title: &str,
-    docs: Vec<(ProfileDoc, LlmFit)>,
+    docs: Vec<Fitted>,
     skipped: Vec<String>,
 ) -> Result<(), CliError> {
     if docs.is_empty() {
@@ -108,30 +151,37 @@ fn emit_llm(
     if let Some(dir) = &a.out_dir {
         std::fs::create_dir_all(dir)
             .map_err(|e| failure(format!("{}: cannot create directory: {e}", dir.display())))?;
-        for (d, _) in &docs {
+        for (d, ..) in &docs {
             write_doc(&dir.join(format!("{}.json", d.name)), d)?;
         }
     }
+    let figures: Vec<FitFigure> = docs
+        .iter()
+        .flat_map(|(d, f, samples, source)| llm_figures(d, f, samples, source))
+        .collect();
+    draw_fits(a, &figures)?;
     for s in &skipped {
         eprintln!("skipped: {s}");
     }
     if a.json {
-        let list: Vec<&ProfileDoc> = docs.iter().map(|(d, _)| d).collect();
+        let list: Vec<&ProfileDoc> = docs.iter().map(|(d, ..)| d).collect();
         return print_out(&to_json(&list));
     }
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "profile",
-        "ok",
-        "failed",
-        "error rate",
-        "ttft s",
-        "tpot s",
-        "output tokens",
-        "e2e median s",
-    ]);
-    for (d, f) in &docs {
+    // Quantities by their labels and units (scenario::fields).
+    let label = |q: &str| subject(String::new(), q).quantity;
+    let e2e = label("e2e");
+    let mut header: Vec<String> = ["profile", "ok", "failed", "error rate"]
+        .map(String::from)
+        .to_vec();
+    header.extend(["ttft", "tpot", "output_tokens"].map(|q| label(q).with_unit()));
+    header.push(match e2e.unit {
+        Some(u) => format!("{}, median ({u})", e2e.label),
+        None => format!("{}, median", e2e.label),
+    });
+    t.set_header(header);
+    for (d, f, ..) in &docs {
         t.add_row(vec![
             Cell::new(&d.name),
             Cell::new(d.n),
@@ -169,6 +219,7 @@ pub(super) fn from_llmperf(a: &FitArgs) -> Result<(), CliError> {
                     if codes.is_empty() { "none".to_string() } else { codes }
                 );
                 let name = format!("llmperf_{}", p.name);
+                let source = format!("{name} (llmperf {})", sources::base_name(&p.file));
                 let doc = llm_doc(
                     name,
                     &llmperf::DATASET,
@@ -177,7 +228,7 @@ pub(super) fn from_llmperf(a: &FitArgs) -> Result<(), CliError> {
                     &f,
                     failed,
                 );
-                docs.push((doc, f));
+                docs.push((doc, f, samples, source));
             }
             Err(e) => skipped.push(format!(
                 "{}: {e} ({} ok, {failed} failed)",
@@ -222,6 +273,28 @@ pub(super) fn from_thefastest(a: &FitArgs) -> Result<(), CliError> {
             e.0.push(m.sample());
         }
     }
+    if by_model.is_empty() && (!a.model.is_empty() || a.cmd.is_some()) {
+        let models: std::collections::BTreeSet<&str> =
+            all.iter().map(|m| m.model.as_str()).collect();
+        let mut shown: Vec<&str> = models.iter().copied().take(30).collect();
+        if models.len() > shown.len() {
+            shown.push("...");
+        }
+        return Err(bad(format!(
+            "{}: no request matches{}{} ({} models: {})",
+            path.display(),
+            if a.model.is_empty() {
+                String::new()
+            } else {
+                format!(" --model {}", a.model.join(" / "))
+            },
+            a.cmd
+                .as_deref()
+                .map_or_else(String::new, |c| format!(" --cmd {c:?}")),
+            models.len(),
+            shown.join(", ")
+        )));
+    }
     let mut docs = Vec::new();
     let mut skipped = Vec::new();
     for ((model, region), (samples, failed)) in by_model {
@@ -240,8 +313,9 @@ pub(super) fn from_thefastest(a: &FitArgs) -> Result<(), CliError> {
                 if !region.is_empty() {
                     name = format!("{name}_{region}");
                 }
+                let source = format!("{name} (thefastest.ai)");
                 let doc = llm_doc(name, &thefastest::DATASET, &a.files, note, &f, failed);
-                docs.push((doc, f));
+                docs.push((doc, f, samples, source));
             }
             Err(e) => skipped.push(format!("{model} {region}: {e}")),
         }

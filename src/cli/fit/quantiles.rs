@@ -44,6 +44,35 @@ pub(super) fn quantile_table(a: &FitArgs, dataset: Option<Dataset>) -> Result<()
     if let (Some(out), Some(doc)) = (&a.out, &doc) {
         write_doc(out, doc)?;
     }
+    if let Some(dir) = &a.plots {
+        // The row --out writes, else every row.
+        let rows: Vec<&(&httparchive::QuantileRow, Vec<QuantileFit>)> = match chosen {
+            Some(c) => vec![c],
+            None => fitted.iter().collect(),
+        };
+        super::super::write_plots(dir, || {
+            let mut written = Vec::new();
+            for (r, fits) in rows {
+                let labels = r.describe(&["timestamp"]);
+                let mut source = format!("{} line {}", sources::base_name(path), r.line);
+                if !labels.is_empty() {
+                    source = format!("{source} ({labels})");
+                }
+                let stem = match (&doc, chosen) {
+                    (Some(d), Some(_)) => d.name.clone(),
+                    _ => format!("{}_line{}", stem(path), r.line),
+                };
+                written.extend(crate::plot::plot_quantile_fit(
+                    &r.points,
+                    fits,
+                    &subject(source, "latency"),
+                    dir,
+                    &stem,
+                )?);
+            }
+            Ok(written)
+        })?;
+    }
     if a.json {
         let all: Vec<serde_json::Value> = fitted
             .iter()
