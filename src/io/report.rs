@@ -2,20 +2,21 @@
 //!
 //! Field names are documented in `docs/report.md` and are a public interface: other tools
 //! (sweeps, plots, validation) read them. Times are seconds; rates are fractions in [0, 1];
-//! `_ci_lo`/`_ci_hi` are the bounds of a Student-t 95 % confidence interval over
-//! replications; percentiles pool every iteration (or session) of every replication.
+//! `_ci_lo`/`_ci_hi` are the bounds of a 95 % confidence interval over replications
+//! (Student-t for means, log scale for ratios of pooled sums: see [`ratio_of_sums`]);
+//! percentiles pool every iteration (or session) of every replication.
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::{Deserialize, Serialize};
 
-use crate::io::stats::{estimate, percentile_sorted, Estimate};
+use crate::io::stats::{estimate, percentile_sorted, ratio_of_sums, Estimate};
 use crate::runner::Outcome;
 use crate::scenario::Scenario;
 use crate::sim::metrics::RunMetrics;
 use crate::sim::time::nanos_to_secs;
 
 /// Version of the report schema; bumped when a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole report of one scenario run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -110,6 +111,9 @@ pub struct PolicyRow {
     pub web_reduction_ci_lo: Option<f64>,
     pub web_reduction_ci_hi: Option<f64>,
     pub web_reduction_instant_prefetch: Option<f64>,
+    pub hidden_web_fraction: Option<f64>,
+    pub hidden_web_fraction_ci_lo: Option<f64>,
+    pub hidden_web_fraction_ci_hi: Option<f64>,
     pub prefetches_per_session: f64,
     pub prefetch_used_per_session: f64,
     pub prefetch_wasted_per_session: f64,
@@ -165,24 +169,24 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         .map(|m| ratio(m.hits + m.partial_hits, m.visits)));
     let full = est(runs.iter().map(|m| ratio(m.hits, m.visits)));
     let partial = est(runs.iter().map(|m| ratio(m.partial_hits, m.visits)));
-    let speedup = est(runs
-        .iter()
-        .zip(baseline)
-        .map(|(m, b)| ratio(b.session_latency, m.session_latency)));
-    let reductions: Vec<f64> = runs
-        .iter()
-        .zip(baseline)
-        .filter(|(m, _)| m.exposed > 0)
-        .map(|(m, b)| ratio(b.exposed, m.exposed))
-        .collect();
-    let reduction = estimate(&reductions);
-    let instant: Vec<f64> = runs
-        .iter()
-        .zip(baseline)
-        .filter(|(m, _)| m.miss_exposed > 0)
-        .map(|(m, b)| ratio(b.exposed, m.miss_exposed))
-        .collect();
-    let instant = estimate(&instant);
+    // Ratios of sums over the same sessions (paired), every replication kept.
+    let pooled = |num: fn(&RunMetrics) -> u64,
+                  num_runs: &[&RunMetrics],
+                  den: fn(&RunMetrics) -> u64,
+                  den_runs: &[&RunMetrics]| {
+        let a: Vec<f64> = num_runs.iter().map(|m| num(m) as f64).collect();
+        let b: Vec<f64> = den_runs.iter().map(|m| den(m) as f64).collect();
+        ratio_of_sums(&a, &b)
+    };
+    let speedup =
+        pooled(|m| m.session_latency, baseline, |m| m.session_latency, runs).unwrap_or(Estimate {
+            mean: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+        });
+    let reduction = pooled(|m| m.exposed, baseline, |m| m.exposed, runs);
+    let exposed_fraction = pooled(|m| m.exposed, runs, |m| m.exposed, baseline);
+    let instant = pooled(|m| m.exposed, baseline, |m| m.miss_exposed, runs);
     let sessions: usize = runs.iter().map(|m| m.session_latencies.len()).sum();
     let per_session = |f: fn(&RunMetrics) -> u64| {
         runs.iter().map(|m| f(m)).sum::<u64>() as f64 / sessions.max(1) as f64
@@ -242,6 +246,9 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         web_reduction_ci_lo: reduction.and_then(|e| finite(e.lo)),
         web_reduction_ci_hi: reduction.and_then(|e| finite(e.hi)),
         web_reduction_instant_prefetch: instant.and_then(|e| finite(e.mean)),
+        hidden_web_fraction: exposed_fraction.and_then(|e| finite(1.0 - e.mean)),
+        hidden_web_fraction_ci_lo: exposed_fraction.and_then(|e| finite(1.0 - e.hi)),
+        hidden_web_fraction_ci_hi: exposed_fraction.and_then(|e| finite(1.0 - e.lo)),
         prefetches_per_session: per_session(|m| m.prefetch_issued),
         prefetch_used_per_session: per_session(|m| m.prefetch_used),
         prefetch_wasted_per_session: per_session(|m| m.prefetch_wasted),
@@ -395,5 +402,80 @@ impl Report {
             self.width,
             self.cache_capacity
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(exposed: u64, session_latency: u64, sessions: usize, work: u64) -> RunMetrics {
+        RunMetrics {
+            iterations: 10,
+            visits: 10,
+            exposed,
+            miss_exposed: exposed,
+            session_latency,
+            session_latencies: vec![session_latency / sessions as u64; sessions],
+            fetch_work: work,
+            ..Default::default()
+        }
+    }
+
+    /// Regression (issue 11): a replication whose policy exposed no web time used to be
+    /// dropped and the rest averaged as ratios ((10/2 + 10/3) / 2 = 4.17x); the ratio of
+    /// sums keeps it: 30 / 5 = 6x, and the speedup is 300 / 240 = 1.25x, not the mean of
+    /// 100/70, 100/80 and 100/90.
+    #[test]
+    fn ratios_are_of_pooled_sums() {
+        let base = [run(10, 100, 2, 0), run(10, 100, 2, 0), run(10, 100, 2, 0)];
+        let pol = [run(0, 70, 2, 0), run(2, 80, 2, 0), run(3, 90, 2, 0)];
+        let b: Vec<&RunMetrics> = base.iter().collect();
+        let p: Vec<&RunMetrics> = pol.iter().collect();
+        let row = policy_row("speccache", &p, &b);
+        assert_eq!(row.web_reduction, Some(6.0));
+        assert_eq!(row.web_reduction_instant_prefetch, Some(6.0));
+        assert!(row.web_reduction_ci_lo.unwrap() > 0.0);
+        assert_eq!(row.speedup, 300.0 / 240.0);
+        assert_eq!(row.hidden_web_fraction, Some(1.0 - 5.0 / 30.0));
+    }
+
+    /// Every field of the report is defined in docs/report.md.
+    #[test]
+    fn every_field_is_documented() {
+        let doc = include_str!("../../docs/report.md");
+        let documented = |k: &str| {
+            let base = k.trim_end_matches("_ci_lo").trim_end_matches("_ci_hi");
+            doc.contains(&format!("`{k}`"))
+                || (base != k && doc.contains(&format!("`{base}` (+CI)")))
+                || ["_p50_s", "_p95_s", "_p99_s"]
+                    .iter()
+                    .any(|p| k.ends_with(p) && doc.contains(&format!("`{p}`")))
+        };
+        let keys = |v: serde_json::Value| -> Vec<String> {
+            v.as_object().unwrap().keys().cloned().collect()
+        };
+        let row = keys(serde_json::to_value(PolicyRow::default()).unwrap());
+        let mut top = keys(
+            serde_json::to_value(Report {
+                tool: String::new(),
+                version: String::new(),
+                schema: 0,
+                scenario: String::new(),
+                seed: 0,
+                replications: 0,
+                sessions: 0,
+                site_pages: 0,
+                site_median_out_degree: 0.0,
+                width: 0,
+                cache_capacity: 0,
+                policies: Vec::new(),
+                distributions: Vec::new(),
+            })
+            .unwrap(),
+        );
+        top.extend(row);
+        let missing: Vec<&String> = top.iter().filter(|k| !documented(k)).collect();
+        assert!(missing.is_empty(), "not in docs/report.md: {missing:?}");
     }
 }
