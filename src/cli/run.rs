@@ -71,6 +71,9 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
             return Err(failure(format!("cannot write to stdout: {e}")));
         }
     }
+    for w in report.overload_warnings() {
+        eprintln!("warning: {w}");
+    }
     let events = report.events();
     eprintln!(
         "wall time {:.3} s, {} simulated events ({:.1} M events/s)",

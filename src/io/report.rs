@@ -10,10 +10,10 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::{Deserialize, Serialize};
 
 use crate::io::stats::{estimate, percentile_sorted, ratio_of_sums, Estimate};
-use crate::runner::Outcome;
+use crate::runner::{replication_key, Outcome};
 use crate::scenario::Scenario;
 use crate::sim::metrics::RunMetrics;
-use crate::sim::time::nanos_to_secs;
+use crate::sim::time::{nanos_to_secs, Nanos};
 
 /// Version of the report schema; bumped when a field changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -43,6 +43,8 @@ pub struct Report {
     pub width: u32,
     /// Cache capacity.
     pub cache_capacity: u32,
+    /// Concurrent fetch slots (`None` = unlimited).
+    pub fetch_slots: Option<u32>,
     /// One row per policy, `none` first.
     pub policies: Vec<PolicyRow>,
     /// Latency distributions per policy (same order as `policies`), for CDF plots.
@@ -114,6 +116,8 @@ pub struct PolicyRow {
     pub hidden_web_fraction: Option<f64>,
     pub hidden_web_fraction_ci_lo: Option<f64>,
     pub hidden_web_fraction_ci_hi: Option<f64>,
+    pub fetch_load: Option<f64>,
+    pub fetch_overloaded: bool,
     pub prefetches_per_session: f64,
     pub prefetch_used_per_session: f64,
     pub prefetch_wasted_per_session: f64,
@@ -249,6 +253,8 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         hidden_web_fraction: exposed_fraction.and_then(|e| finite(1.0 - e.mean)),
         hidden_web_fraction_ci_lo: exposed_fraction.and_then(|e| finite(1.0 - e.hi)),
         hidden_web_fraction_ci_hi: exposed_fraction.and_then(|e| finite(1.0 - e.lo)),
+        fetch_load: None,
+        fetch_overloaded: false,
         prefetches_per_session: per_session(|m| m.prefetch_issued),
         prefetch_used_per_session: per_session(|m| m.prefetch_used),
         prefetch_wasted_per_session: per_session(|m| m.prefetch_wasted),
@@ -263,12 +269,58 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
     }
 }
 
+/// The offered fetch load per slot of `runs` (one per replication, `spans[r]` the time from
+/// the first to the last arrival of replication `r`) with `slots` fetch slots, and whether
+/// the fetcher has no steady state.
+///
+/// `rho = λ · w / W`: `λ` is the arrival rate `Σ (n_r - 1) / Σ span_r` of the sessions the
+/// replications actually had, `w` the fetch work (service time of every fetch requested)
+/// per session, `W` the slots. Neither depends on how long the fetches waited, so `rho`
+/// keeps growing past 1 when the queues do (a busy fraction would stop at 1). `None` for
+/// unlimited slots, a single session, or sessions that all arrive at once (an infinite
+/// arrival rate: then the run is flagged, a batch sharing limited slots has no steady state).
+pub fn fetch_load(
+    runs: &[&RunMetrics],
+    slots: Option<u32>,
+    spans: &[Nanos],
+) -> (Option<f64>, bool) {
+    let Some(slots) = slots else {
+        return (None, false);
+    };
+    let sessions: u64 = runs.iter().map(|m| m.session_latencies.len() as u64).sum();
+    let gaps: u64 = runs
+        .iter()
+        .map(|m| (m.session_latencies.len() as u64).saturating_sub(1))
+        .sum();
+    let span: u64 = spans.iter().sum();
+    if gaps == 0 {
+        return (None, false);
+    }
+    if span == 0 {
+        return (None, true);
+    }
+    let work: u64 = runs.iter().map(|m| m.fetch_work).sum();
+    let rate = gaps as f64 / span as f64;
+    let rho = rate * (work as f64 / sessions as f64) / f64::from(slots);
+    (Some(rho), rho >= 1.0)
+}
+
 impl Report {
     /// Builds the report of `outcome` for `scenario`.
     pub fn new(scenario: &Scenario, outcome: &Outcome) -> Report {
         let column =
             |p: usize| -> Vec<&RunMetrics> { outcome.runs.iter().map(|r| &r[p]).collect() };
         let baseline = column(0);
+        let spans: Vec<Nanos> = (0..outcome.runs.len() as u32)
+            .map(|r| {
+                let arrivals = scenario.arrivals(replication_key(scenario.file.seed, r));
+                match (arrivals.first(), arrivals.last()) {
+                    (Some(&a), Some(&b)) => b.since(a),
+                    _ => 0,
+                }
+            })
+            .collect();
+        let slots = scenario.model.fetch_slots;
         let shown: Vec<(usize, &crate::sim::policy::Policy)> = outcome
             .policies
             .iter()
@@ -277,7 +329,12 @@ impl Report {
             .collect();
         let policies = shown
             .iter()
-            .map(|&(i, p)| policy_row(p.name(), &column(i), &baseline))
+            .map(|&(i, p)| {
+                let runs = column(i);
+                let mut row = policy_row(p.name(), &runs, &baseline);
+                (row.fetch_load, row.fetch_overloaded) = fetch_load(&runs, slots, &spans);
+                row
+            })
             .collect();
         let distributions = shown
             .iter()
@@ -310,6 +367,7 @@ impl Report {
             site_median_out_degree: scenario.model.site.median_out_degree(),
             width: scenario.file.width,
             cache_capacity: scenario.file.cache.capacity,
+            fetch_slots: slots,
             policies,
             distributions,
         }
@@ -318,6 +376,27 @@ impl Report {
     /// Total simulated events across policies and replications.
     pub fn events(&self) -> u64 {
         self.policies.iter().map(|r| r.events).sum()
+    }
+
+    /// One line per policy whose fetcher has no steady state (see [`fetch_load`]), for stderr.
+    pub fn overload_warnings(&self) -> Vec<String> {
+        let slots = self.fetch_slots.unwrap_or(0);
+        self.policies
+            .iter()
+            .filter(|r| r.fetch_overloaded)
+            .map(|r| match r.fetch_load {
+                Some(rho) => format!(
+                    "{}: offered fetch load {rho:.2} per slot with {slots} fetch slots (>= 1): \
+                     the queue has no steady state, results grow with the number of sessions",
+                    r.policy
+                ),
+                None => format!(
+                    "{}: every session arrives at once and shares {slots} fetch slots: \
+                     a batch has no steady state, results depend on the number of sessions",
+                    r.policy
+                ),
+            })
+            .collect()
     }
 
     /// Pretty JSON with a trailing newline.
@@ -390,6 +469,20 @@ impl Report {
                 "values replayed from the trace / drawn from distributions: {}\n",
                 parts.join(", ")
             );
+        }
+        if let Some(slots) = self.fetch_slots {
+            let parts: Vec<String> = self
+                .policies
+                .iter()
+                .map(|r| match r.fetch_load {
+                    Some(rho) => format!("{} {rho:.2}", r.policy),
+                    None => format!("{} -", r.policy),
+                })
+                .collect();
+            note.push_str(&format!(
+                "offered fetch load per slot ({slots} slots; >= 1 has no steady state): {}\n",
+                parts.join(", ")
+            ));
         }
         format!(
             "{} (seed {}, {} replications x {} sessions; site {} pages, median out-degree {}; width {}, cache {})\n{t}\n{note}",
@@ -469,6 +562,7 @@ mod tests {
                 site_median_out_degree: 0.0,
                 width: 0,
                 cache_capacity: 0,
+                fetch_slots: None,
                 policies: Vec::new(),
                 distributions: Vec::new(),
             })
@@ -477,5 +571,28 @@ mod tests {
         top.extend(row);
         let missing: Vec<&String> = top.iter().filter(|k| !documented(k)).collect();
         assert!(missing.is_empty(), "not in docs/report.md: {missing:?}");
+    }
+
+    #[test]
+    fn fetch_load_is_arrival_rate_times_work_over_slots() {
+        // 2 replications x 3 sessions, arrivals spanning 20 s each: rate 4 / 40 s = 0.1/s;
+        // 6 s of fetch work per session; 2 slots: rho = 0.1 x 6 / 2 = 0.3.
+        let s = 1_000_000_000;
+        let runs = [run(0, 1, 3, 18 * s), run(0, 1, 3, 18 * s)];
+        let r: Vec<&RunMetrics> = runs.iter().collect();
+        let (rho, over) = fetch_load(&r, Some(2), &[20 * s, 20 * s]);
+        assert!((rho.unwrap() - 0.3).abs() < 1e-12 && !over);
+        // Ten times the work: 3.0, far past 1 (a busy fraction would stop at 1).
+        let runs = [run(0, 1, 3, 180 * s), run(0, 1, 3, 180 * s)];
+        let r: Vec<&RunMetrics> = runs.iter().collect();
+        let (rho, over) = fetch_load(&r, Some(2), &[20 * s, 20 * s]);
+        assert!((rho.unwrap() - 3.0).abs() < 1e-12 && over);
+        // Unlimited slots: no load; all at once with limited slots: a batch, flagged.
+        assert_eq!(fetch_load(&r, None, &[20 * s, 20 * s]), (None, false));
+        assert_eq!(fetch_load(&r, Some(2), &[0, 0]), (None, true));
+        // A single session per replication has no arrival rate.
+        let one = [run(0, 1, 1, s)];
+        let r: Vec<&RunMetrics> = one.iter().collect();
+        assert_eq!(fetch_load(&r, Some(2), &[0]), (None, false));
     }
 }
