@@ -117,6 +117,8 @@ pub struct PolicyRow {
     pub hidden_web_fraction_ci_lo: Option<f64>,
     pub hidden_web_fraction_ci_hi: Option<f64>,
     pub fetch_load: Option<f64>,
+    /// Absent from schema-1 reports (read as `false`).
+    #[serde(default)]
     pub fetch_overloaded: bool,
     pub prefetches_per_session: f64,
     pub prefetch_used_per_session: f64,
