@@ -137,6 +137,9 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
             return Err(failure(format!("cannot write to stdout: {e}")));
         }
     }
+    for w in report.overload_warnings() {
+        eprintln!("warning: {w}");
+    }
     if a.quiet {
         return Ok(());
     }

@@ -221,6 +221,14 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         progress.advance(chunk.len());
     }
     progress.finish();
+    let overloaded: std::collections::BTreeSet<&str> = results
+        .rows()
+        .filter(|r| r["fetch_overloaded"] == true)
+        .filter_map(|r| r["cell"].as_str())
+        .collect();
+    if !overloaded.is_empty() {
+        eprintln!("sweep: warning: {} of {} cells have a policy whose fetcher has no steady state (column fetch_overloaded: offered fetch load >= 1 per slot, or a batch sharing limited slots); their results grow with the number of sessions", overloaded.len(), results.len());
+    }
     if let Some(dir) = &a.plots {
         super::write_plots(dir, || {
             let rows = crate::plot::rows_from_values(results.rows())?;

@@ -2,20 +2,21 @@
 //!
 //! Field names are documented in `docs/report.md` and are a public interface: other tools
 //! (sweeps, plots, validation) read them. Times are seconds; rates are fractions in [0, 1];
-//! `_ci_lo`/`_ci_hi` are the bounds of a Student-t 95 % confidence interval over
-//! replications; percentiles pool every iteration (or session) of every replication.
+//! `_ci_lo`/`_ci_hi` are the bounds of a 95 % confidence interval over replications
+//! (Student-t for means, log scale for ratios of pooled sums: see [`ratio_of_sums`]);
+//! percentiles pool every iteration (or session) of every replication.
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::{Deserialize, Serialize};
 
-use crate::io::stats::{estimate, percentile_sorted, Estimate};
-use crate::runner::Outcome;
+use crate::io::stats::{estimate, percentile_sorted, ratio_of_sums, Estimate};
+use crate::runner::{replication_key, Outcome};
 use crate::scenario::Scenario;
 use crate::sim::metrics::RunMetrics;
-use crate::sim::time::nanos_to_secs;
+use crate::sim::time::{nanos_to_secs, Nanos};
 
 /// Version of the report schema; bumped when a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole report of one scenario run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,6 +43,8 @@ pub struct Report {
     pub width: u32,
     /// Cache capacity.
     pub cache_capacity: u32,
+    /// Concurrent fetch slots (`None` = unlimited).
+    pub fetch_slots: Option<u32>,
     /// One row per policy, `none` first.
     pub policies: Vec<PolicyRow>,
     /// Latency distributions per policy (same order as `policies`), for CDF plots.
@@ -88,6 +91,9 @@ pub struct PolicyRow {
     pub llm_s_ci_hi: f64,
     pub target_s: f64,
     pub stages_s: f64,
+    /// Absent from reports before other time was replayed (read as 0).
+    #[serde(default)]
+    pub other_s: f64,
     pub exposed_web_s: f64,
     pub exposed_web_s_ci_lo: f64,
     pub exposed_web_s_ci_hi: f64,
@@ -110,9 +116,19 @@ pub struct PolicyRow {
     pub web_reduction_ci_lo: Option<f64>,
     pub web_reduction_ci_hi: Option<f64>,
     pub web_reduction_instant_prefetch: Option<f64>,
+    pub hidden_web_fraction: Option<f64>,
+    pub hidden_web_fraction_ci_lo: Option<f64>,
+    pub hidden_web_fraction_ci_hi: Option<f64>,
+    pub fetch_load: Option<f64>,
+    /// Absent from schema-1 reports (read as `false`).
+    #[serde(default)]
+    pub fetch_overloaded: bool,
     pub prefetches_per_session: f64,
     pub prefetch_used_per_session: f64,
     pub prefetch_wasted_per_session: f64,
+    /// Absent from reports before stale prefetches were cancelled (read as 0).
+    #[serde(default)]
+    pub prefetch_cancelled_per_session: f64,
     pub demand_fetches_per_session: f64,
     pub bytes_per_session: f64,
     pub draft_calls_per_session: f64,
@@ -165,24 +181,24 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         .map(|m| ratio(m.hits + m.partial_hits, m.visits)));
     let full = est(runs.iter().map(|m| ratio(m.hits, m.visits)));
     let partial = est(runs.iter().map(|m| ratio(m.partial_hits, m.visits)));
-    let speedup = est(runs
-        .iter()
-        .zip(baseline)
-        .map(|(m, b)| ratio(b.session_latency, m.session_latency)));
-    let reductions: Vec<f64> = runs
-        .iter()
-        .zip(baseline)
-        .filter(|(m, _)| m.exposed > 0)
-        .map(|(m, b)| ratio(b.exposed, m.exposed))
-        .collect();
-    let reduction = estimate(&reductions);
-    let instant: Vec<f64> = runs
-        .iter()
-        .zip(baseline)
-        .filter(|(m, _)| m.miss_exposed > 0)
-        .map(|(m, b)| ratio(b.exposed, m.miss_exposed))
-        .collect();
-    let instant = estimate(&instant);
+    // Ratios of sums over the same sessions (paired), every replication kept.
+    let pooled = |num: fn(&RunMetrics) -> u64,
+                  num_runs: &[&RunMetrics],
+                  den: fn(&RunMetrics) -> u64,
+                  den_runs: &[&RunMetrics]| {
+        let a: Vec<f64> = num_runs.iter().map(|m| num(m) as f64).collect();
+        let b: Vec<f64> = den_runs.iter().map(|m| den(m) as f64).collect();
+        ratio_of_sums(&a, &b)
+    };
+    let speedup =
+        pooled(|m| m.session_latency, baseline, |m| m.session_latency, runs).unwrap_or(Estimate {
+            mean: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+        });
+    let reduction = pooled(|m| m.exposed, baseline, |m| m.exposed, runs);
+    let exposed_fraction = pooled(|m| m.exposed, runs, |m| m.exposed, baseline);
+    let instant = pooled(|m| m.exposed, baseline, |m| m.miss_exposed, runs);
     let sessions: usize = runs.iter().map(|m| m.session_latencies.len()).sum();
     let per_session = |f: fn(&RunMetrics) -> u64| {
         runs.iter().map(|m| f(m)).sum::<u64>() as f64 / sessions.max(1) as f64
@@ -220,6 +236,7 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         llm_s_ci_hi: llm.hi,
         target_s: target.mean,
         stages_s: stages.mean,
+        other_s: per_iter(|m| m.other).mean,
         exposed_web_s: exposed.mean,
         exposed_web_s_ci_lo: exposed.lo,
         exposed_web_s_ci_hi: exposed.hi,
@@ -242,9 +259,15 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         web_reduction_ci_lo: reduction.and_then(|e| finite(e.lo)),
         web_reduction_ci_hi: reduction.and_then(|e| finite(e.hi)),
         web_reduction_instant_prefetch: instant.and_then(|e| finite(e.mean)),
+        hidden_web_fraction: exposed_fraction.and_then(|e| finite(1.0 - e.mean)),
+        hidden_web_fraction_ci_lo: exposed_fraction.and_then(|e| finite(1.0 - e.hi)),
+        hidden_web_fraction_ci_hi: exposed_fraction.and_then(|e| finite(1.0 - e.lo)),
+        fetch_load: None,
+        fetch_overloaded: false,
         prefetches_per_session: per_session(|m| m.prefetch_issued),
         prefetch_used_per_session: per_session(|m| m.prefetch_used),
         prefetch_wasted_per_session: per_session(|m| m.prefetch_wasted),
+        prefetch_cancelled_per_session: per_session(|m| m.prefetch_cancelled),
         demand_fetches_per_session: per_session(|m| m.demand_fetches),
         bytes_per_session: per_session(|m| m.bytes_fetched),
         draft_calls_per_session: per_session(|m| m.draft_calls),
@@ -256,12 +279,58 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
     }
 }
 
+/// The offered fetch load per slot of `runs` (one per replication, `spans[r]` the time from
+/// the first to the last arrival of replication `r`) with `slots` fetch slots, and whether
+/// the fetcher has no steady state.
+///
+/// `rho = λ · w / W`: `λ` is the arrival rate `Σ (n_r - 1) / Σ span_r` of the sessions the
+/// replications actually had, `w` the fetch work (service time of every fetch requested)
+/// per session, `W` the slots. Neither depends on how long the fetches waited, so `rho`
+/// keeps growing past 1 when the queues do (a busy fraction would stop at 1). `None` for
+/// unlimited slots, a single session, or sessions that all arrive at once (an infinite
+/// arrival rate: then the run is flagged, a batch sharing limited slots has no steady state).
+pub fn fetch_load(
+    runs: &[&RunMetrics],
+    slots: Option<u32>,
+    spans: &[Nanos],
+) -> (Option<f64>, bool) {
+    let Some(slots) = slots else {
+        return (None, false);
+    };
+    let sessions: u64 = runs.iter().map(|m| m.session_latencies.len() as u64).sum();
+    let gaps: u64 = runs
+        .iter()
+        .map(|m| (m.session_latencies.len() as u64).saturating_sub(1))
+        .sum();
+    let span: u64 = spans.iter().sum();
+    if gaps == 0 {
+        return (None, false);
+    }
+    if span == 0 {
+        return (None, true);
+    }
+    let work: u64 = runs.iter().map(|m| m.fetch_work).sum();
+    let rate = gaps as f64 / span as f64;
+    let rho = rate * (work as f64 / sessions as f64) / f64::from(slots);
+    (Some(rho), rho >= 1.0)
+}
+
 impl Report {
     /// Builds the report of `outcome` for `scenario`.
     pub fn new(scenario: &Scenario, outcome: &Outcome) -> Report {
         let column =
             |p: usize| -> Vec<&RunMetrics> { outcome.runs.iter().map(|r| &r[p]).collect() };
         let baseline = column(0);
+        let spans: Vec<Nanos> = (0..outcome.runs.len() as u32)
+            .map(|r| {
+                let arrivals = scenario.arrivals(replication_key(scenario.file.seed, r));
+                match (arrivals.first(), arrivals.last()) {
+                    (Some(&a), Some(&b)) => b.since(a),
+                    _ => 0,
+                }
+            })
+            .collect();
+        let slots = scenario.model.fetch_slots;
         let shown: Vec<(usize, &crate::sim::policy::Policy)> = outcome
             .policies
             .iter()
@@ -270,7 +339,12 @@ impl Report {
             .collect();
         let policies = shown
             .iter()
-            .map(|&(i, p)| policy_row(p.name(), &column(i), &baseline))
+            .map(|&(i, p)| {
+                let runs = column(i);
+                let mut row = policy_row(p.name(), &runs, &baseline);
+                (row.fetch_load, row.fetch_overloaded) = fetch_load(&runs, slots, &spans);
+                row
+            })
             .collect();
         let distributions = shown
             .iter()
@@ -303,6 +377,7 @@ impl Report {
             site_median_out_degree: scenario.model.site.median_out_degree(),
             width: scenario.file.width,
             cache_capacity: scenario.file.cache.capacity,
+            fetch_slots: slots,
             policies,
             distributions,
         }
@@ -311,6 +386,27 @@ impl Report {
     /// Total simulated events across policies and replications.
     pub fn events(&self) -> u64 {
         self.policies.iter().map(|r| r.events).sum()
+    }
+
+    /// One line per policy whose fetcher has no steady state (see [`fetch_load`]), for stderr.
+    pub fn overload_warnings(&self) -> Vec<String> {
+        let slots = self.fetch_slots.unwrap_or(0);
+        self.policies
+            .iter()
+            .filter(|r| r.fetch_overloaded)
+            .map(|r| match r.fetch_load {
+                Some(rho) => format!(
+                    "{}: offered fetch load {rho:.2} per slot with {slots} fetch slots (>= 1): \
+                     the queue has no steady state, results grow with the number of sessions",
+                    r.policy
+                ),
+                None => format!(
+                    "{}: every session arrives at once and shares {slots} fetch slots: \
+                     a batch has no steady state, results depend on the number of sessions",
+                    r.policy
+                ),
+            })
+            .collect()
     }
 
     /// Pretty JSON with a trailing newline.
@@ -384,6 +480,20 @@ impl Report {
                 parts.join(", ")
             );
         }
+        if let Some(slots) = self.fetch_slots {
+            let parts: Vec<String> = self
+                .policies
+                .iter()
+                .map(|r| match r.fetch_load {
+                    Some(rho) => format!("{} {rho:.2}", r.policy),
+                    None => format!("{} -", r.policy),
+                })
+                .collect();
+            note.push_str(&format!(
+                "offered fetch load per slot ({slots} slots; >= 1 has no steady state): {}\n",
+                parts.join(", ")
+            ));
+        }
         format!(
             "{} (seed {}, {} replications x {} sessions; site {} pages, median out-degree {}; width {}, cache {})\n{t}\n{note}",
             self.scenario,
@@ -395,5 +505,104 @@ impl Report {
             self.width,
             self.cache_capacity
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(exposed: u64, session_latency: u64, sessions: usize, work: u64) -> RunMetrics {
+        RunMetrics {
+            iterations: 10,
+            visits: 10,
+            exposed,
+            miss_exposed: exposed,
+            session_latency,
+            session_latencies: vec![session_latency / sessions as u64; sessions],
+            fetch_work: work,
+            ..Default::default()
+        }
+    }
+
+    /// Regression (issue 11): a replication whose policy exposed no web time used to be
+    /// dropped and the rest averaged as ratios ((10/2 + 10/3) / 2 = 4.17x); the ratio of
+    /// sums keeps it: 30 / 5 = 6x, and the speedup is 300 / 240 = 1.25x, not the mean of
+    /// 100/70, 100/80 and 100/90.
+    #[test]
+    fn ratios_are_of_pooled_sums() {
+        let base = [run(10, 100, 2, 0), run(10, 100, 2, 0), run(10, 100, 2, 0)];
+        let pol = [run(0, 70, 2, 0), run(2, 80, 2, 0), run(3, 90, 2, 0)];
+        let b: Vec<&RunMetrics> = base.iter().collect();
+        let p: Vec<&RunMetrics> = pol.iter().collect();
+        let row = policy_row("speccache", &p, &b);
+        assert_eq!(row.web_reduction, Some(6.0));
+        assert_eq!(row.web_reduction_instant_prefetch, Some(6.0));
+        assert!(row.web_reduction_ci_lo.unwrap() > 0.0);
+        assert_eq!(row.speedup, 300.0 / 240.0);
+        assert_eq!(row.hidden_web_fraction, Some(1.0 - 5.0 / 30.0));
+    }
+
+    /// Every field of the report is defined in docs/report.md.
+    #[test]
+    fn every_field_is_documented() {
+        let doc = include_str!("../../docs/report.md");
+        let documented = |k: &str| {
+            let base = k.trim_end_matches("_ci_lo").trim_end_matches("_ci_hi");
+            doc.contains(&format!("`{k}`"))
+                || (base != k && doc.contains(&format!("`{base}` (+CI)")))
+                || ["_p50_s", "_p95_s", "_p99_s"]
+                    .iter()
+                    .any(|p| k.ends_with(p) && doc.contains(&format!("`{p}`")))
+        };
+        let keys = |v: serde_json::Value| -> Vec<String> {
+            v.as_object().unwrap().keys().cloned().collect()
+        };
+        let row = keys(serde_json::to_value(PolicyRow::default()).unwrap());
+        let mut top = keys(
+            serde_json::to_value(Report {
+                tool: String::new(),
+                version: String::new(),
+                schema: 0,
+                scenario: String::new(),
+                seed: 0,
+                replications: 0,
+                sessions: 0,
+                site_pages: 0,
+                site_median_out_degree: 0.0,
+                width: 0,
+                cache_capacity: 0,
+                fetch_slots: None,
+                policies: Vec::new(),
+                distributions: Vec::new(),
+            })
+            .unwrap(),
+        );
+        top.extend(row);
+        let missing: Vec<&String> = top.iter().filter(|k| !documented(k)).collect();
+        assert!(missing.is_empty(), "not in docs/report.md: {missing:?}");
+    }
+
+    #[test]
+    fn fetch_load_is_arrival_rate_times_work_over_slots() {
+        // 2 replications x 3 sessions, arrivals spanning 20 s each: rate 4 / 40 s = 0.1/s;
+        // 6 s of fetch work per session; 2 slots: rho = 0.1 x 6 / 2 = 0.3.
+        let s = 1_000_000_000;
+        let runs = [run(0, 1, 3, 18 * s), run(0, 1, 3, 18 * s)];
+        let r: Vec<&RunMetrics> = runs.iter().collect();
+        let (rho, over) = fetch_load(&r, Some(2), &[20 * s, 20 * s]);
+        assert!((rho.unwrap() - 0.3).abs() < 1e-12 && !over);
+        // Ten times the work: 3.0, far past 1 (a busy fraction would stop at 1).
+        let runs = [run(0, 1, 3, 180 * s), run(0, 1, 3, 180 * s)];
+        let r: Vec<&RunMetrics> = runs.iter().collect();
+        let (rho, over) = fetch_load(&r, Some(2), &[20 * s, 20 * s]);
+        assert!((rho.unwrap() - 3.0).abs() < 1e-12 && over);
+        // Unlimited slots: no load; all at once with limited slots: a batch, flagged.
+        assert_eq!(fetch_load(&r, None, &[20 * s, 20 * s]), (None, false));
+        assert_eq!(fetch_load(&r, Some(2), &[0, 0]), (None, true));
+        // A single session per replication has no arrival rate.
+        let one = [run(0, 1, 1, s)];
+        let r: Vec<&RunMetrics> = one.iter().collect();
+        assert_eq!(fetch_load(&r, Some(2), &[0]), (None, false));
     }
 }

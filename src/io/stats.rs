@@ -1,4 +1,5 @@
-//! Summary statistics: means with Student-t 95 % confidence intervals, percentiles.
+//! Summary statistics: means with Student-t 95 % confidence intervals, ratios of pooled sums
+//! with log-scale intervals, percentiles.
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -46,6 +47,57 @@ pub fn estimate(xs: &[f64]) -> Option<Estimate> {
     })
 }
 
+/// The ratio `Σ num / Σ den` of paired replications (`num[r]` and `den[r]` measured on the
+/// same sessions) with a 95 % interval on the log scale.
+///
+/// The interval is the delta method for the log of a ratio of means: with `N̄`, `D̄` the means
+/// and `d_r = num_r / N̄ - den_r / D̄`, the standard error of `ln R` is `sd(d) / √n`, and the
+/// interval is `R · exp(± t(0.975, n-1) · se)`. It is never below zero, keeps every
+/// replication (a replication with `den_r = 0` only widens it), and pairing enters through the
+/// covariance term hidden in `d_r`. `ratio(num, den)` and `ratio(den, num)` give reciprocal
+/// intervals.
+///
+/// Returns `None` when there is no replication or `Σ den = 0` (the ratio is undefined or
+/// infinite). When `Σ num = 0` the ratio is 0 with the interval `[0, 0]` (every replication
+/// is exactly zero). Bounds are NaN with fewer than 2 replications.
+pub fn ratio_of_sums(num: &[f64], den: &[f64]) -> Option<Estimate> {
+    assert_eq!(num.len(), den.len(), "paired replications");
+    let n = num.len();
+    let (sn, sd) = (num.iter().sum::<f64>(), den.iter().sum::<f64>());
+    if n == 0 || sd <= 0.0 {
+        return None;
+    }
+    let ratio = sn / sd;
+    if sn <= 0.0 {
+        return Some(Estimate {
+            mean: 0.0,
+            lo: 0.0,
+            hi: 0.0,
+        });
+    }
+    if n < 2 {
+        return Some(Estimate {
+            mean: ratio,
+            lo: f64::NAN,
+            hi: f64::NAN,
+        });
+    }
+    let (mn, md) = (sn / n as f64, sd / n as f64);
+    // Σ d_r = 0 by construction, so the sample variance needs no centring.
+    let ss: f64 = num
+        .iter()
+        .zip(den)
+        .map(|(a, b)| (a / mn - b / md).powi(2))
+        .sum();
+    let se = (ss / (n - 1) as f64 / n as f64).sqrt();
+    let f = (t95(n) * se).exp();
+    Some(Estimate {
+        mean: ratio,
+        lo: ratio / f,
+        hi: ratio * f,
+    })
+}
+
 /// Nearest-rank percentile (`q` in [0, 1]) of sorted values; 0 for an empty slice.
 pub fn percentile_sorted(sorted: &[u64], q: f64) -> u64 {
     if sorted.is_empty() {
@@ -74,6 +126,41 @@ mod tests {
         assert!((e.hi - e.mean - 2.0543).abs() < 1e-3);
         assert!((e.mean - e.lo - 2.0543).abs() < 1e-3);
         assert!(estimate(&[]).is_none());
+    }
+
+    #[test]
+    fn ratio_of_known_sample() {
+        // R = 6 / 2 = 3; d = [2/3 - 1, 4/3 - 1] = [-1/3, 1/3]; var = (2/9) / 1;
+        // se = sqrt(2/9 / 2) = 1/3; t(1) = 12.706 -> factor exp(4.2354) = 69.09.
+        let e = ratio_of_sums(&[2.0, 4.0], &[1.0, 1.0]).unwrap();
+        assert_eq!(e.mean, 3.0);
+        let f = (t95(2) / 3.0).exp();
+        assert!((f - 69.09).abs() < 0.01, "{f}");
+        assert!((e.lo - 3.0 / f).abs() < 1e-12 && (e.hi - 3.0 * f).abs() < 1e-9);
+        // Reciprocal intervals.
+        let r = ratio_of_sums(&[1.0, 1.0], &[2.0, 4.0]).unwrap();
+        assert!((r.mean - 1.0 / 3.0).abs() < 1e-15);
+        assert!((r.lo - 1.0 / e.hi).abs() < 1e-12 && (r.hi - 1.0 / e.lo).abs() < 1e-9);
+        // Proportional replications: no spread, a zero-width interval.
+        let z = ratio_of_sums(&[2.0, 4.0, 6.0], &[1.0, 2.0, 3.0]).unwrap();
+        assert_eq!((z.mean, z.lo, z.hi), (2.0, 2.0, 2.0));
+    }
+
+    #[test]
+    fn ratio_keeps_zero_denominators_and_reports_degenerate_cases() {
+        // A replication with a zero denominator stays in: (10 + 10 + 10) / (0 + 2 + 3) = 6.
+        let e = ratio_of_sums(&[10.0, 10.0, 10.0], &[0.0, 2.0, 3.0]).unwrap();
+        assert_eq!(e.mean, 6.0);
+        assert!(e.lo > 0.0 && e.lo < 6.0 && e.hi > 6.0, "{e:?}");
+        // Zero denominator everywhere: undefined; zero numerator everywhere: exactly 0.
+        assert!(ratio_of_sums(&[1.0, 2.0], &[0.0, 0.0]).is_none());
+        assert!(ratio_of_sums(&[], &[]).is_none());
+        let z = ratio_of_sums(&[0.0, 0.0], &[1.0, 3.0]).unwrap();
+        assert_eq!((z.mean, z.lo, z.hi), (0.0, 0.0, 0.0));
+        // One replication: the ratio, no interval.
+        let one = ratio_of_sums(&[3.0], &[2.0]).unwrap();
+        assert_eq!(one.mean, 1.5);
+        assert!(one.lo.is_nan() && one.hi.is_nan());
     }
 
     #[test]

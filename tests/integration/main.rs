@@ -20,3 +20,4 @@ mod reproduce;
 mod statistics;
 mod studies;
 mod sweep;
+mod utilisation;
