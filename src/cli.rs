@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::scenario::{Scenario, ScenarioError};
 
+mod crawl;
 mod fit;
 mod import;
 mod live;
@@ -62,6 +63,11 @@ enum Command {
         after_help = "Examples:\n  specsim serve-llm --port 0\n  specsim serve-llm my.json --port 8081 --accuracy '{\"top1\":0.6}'\n  specsim serve-llm my.json --target-model gpt-4.1 --draft-model gpt-4.1-mini"
     )]
     ServeLlm(serve::ServeLlmArgs),
+    /// Crawl a site into a graph file, with the live agent's link rules.
+    #[command(
+        after_help = "Examples:\n  specsim crawl http://127.0.0.1:8090/ --out site.graph.json --delay 0\n  specsim crawl https://docs.example.org/ --out docs.json --max-pages 300 --delay 2\n  specsim crawl URL --out g.json --buttons g.buttons.json --config live.json\n  specsim serve-llm scenario.json --buttons g.buttons.json   # scenario site: {\"generator\": \"file\", \"path\": \"g.json\"}\nRules and output: docs/live.md (Crawling a site)."
+    )]
+    Crawl(crawl::CrawlArgs),
     /// Compare a live trace with its replay in the simulator.
     #[command(
         after_help = "Examples:\n  specsim validate spec.jsonl --baseline none.jsonl\n  specsim validate spec.jsonl --baseline none.jsonl --json --max-error 0.05"
@@ -153,6 +159,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Live(a) => live::run(a),
         Command::ServeSite(a) => serve::serve_site(a),
         Command::ServeLlm(a) => serve::serve_llm(a),
+        Command::Crawl(a) => crawl::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Import(a) => import::run(a),
         Command::Sweep(a) => sweep::sweep(a),

@@ -15,10 +15,12 @@
 //! - [`site_server`], [`llm_server`]: local stand-ins for a website and an LLM API, on
 //!   [`server`] (axum on a tokio runtime).
 //! - [`validate`]: replays a live trace in the simulator and reports the error.
+//! - [`crawl`]: a site's link graph as the agent sees it, for scenarios and `serve-llm`.
 
 pub mod agent;
 pub mod chat;
 pub mod config;
+pub mod crawl;
 pub mod html;
 pub mod llm_server;
 pub mod prompt;
