@@ -2,10 +2,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use super::{load_scenario, CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
 use crate::data::fit::profile::{Profile, ProfileDoc};
+use crate::live::llm_server::replay::{self, Replay};
 use crate::live::llm_server::{self, LlmStandIn};
 use crate::live::server::Running;
 use crate::live::site_server::proxy::{self, Proxy};
@@ -67,6 +69,31 @@ pub struct ServeLlmArgs {
     /// Require `Authorization: Bearer $VAR` (the key read from this environment variable).
     #[arg(long)]
     require_key_env: Option<String>,
+    /// Where each page's buttons lead, from `specsim crawl --buttons` (for a crawled site
+    /// whose pages link to URLs the graph leaves out).
+    #[arg(long)]
+    buttons: Option<PathBuf>,
+    /// Replay the target's latencies in recorded order from this file: thefastest.ai
+    /// measurements.jsonl (`total_time`) or an llmperf results .json (`end_to_end_latency_s`);
+    /// wraps around at the end.
+    #[arg(long)]
+    target_replay: Option<PathBuf>,
+    /// With a .jsonl --target-replay: the model whose name contains this text (exactly one).
+    #[arg(long, requires = "target_replay")]
+    target_replay_model: Option<String>,
+    /// Replay the draft's latencies in recorded order from this file (as --target-replay).
+    #[arg(long)]
+    draft_replay: Option<PathBuf>,
+    /// With a .jsonl --draft-replay: the model whose name contains this text (exactly one).
+    #[arg(long, requires = "draft_replay")]
+    draft_replay_model: Option<String>,
+    /// With .jsonl replays: only rows measured from this region (cdg, iad, sea).
+    #[arg(long)]
+    replay_region: Option<String>,
+    /// Multiply every replayed latency by this factor (> 0), e.g. 0.5 for an LLM twice as
+    /// fast.
+    #[arg(long, default_value_t = 1.0)]
+    replay_scale: f64,
     #[command(flatten)]
     net: Net,
 }
@@ -230,6 +257,35 @@ pub fn serve_llm(a: ServeLlmArgs) -> Result<(), CliError> {
         })?),
         None => None,
     };
+    if !(a.replay_scale.is_finite() && a.replay_scale > 0.0) {
+        return Err(bad(format!(
+            "--replay-scale: must be a finite number > 0, got {}",
+            a.replay_scale
+        )));
+    }
+    let region = a.replay_region.as_deref();
+    let replay =
+        |file: &Option<PathBuf>, model: &Option<String>| -> Result<Option<Replay>, CliError> {
+            let Some(f) = file else {
+                return Ok(None);
+            };
+            let mut r = replay::read(f, model.as_deref(), region).map_err(bad)?;
+            r.scale = a.replay_scale;
+            eprintln!("replaying {} (x {})", r.source, r.scale);
+            Ok(Some(r))
+        };
+    let target_replay = replay(&a.target_replay, &a.target_replay_model)?;
+    let draft_replay = replay(&a.draft_replay, &a.draft_replay_model)?;
+    if draft_replay.is_some() && draft.is_none() {
+        return Err(bad(format!(
+            "--draft-replay: {} has no draft (its accuracy is needed; add `drafts` or --accuracy)",
+            sc.source
+        )));
+    }
+    let buttons = match &a.buttons {
+        Some(f) => Some(Arc::new(read_buttons(f, sc.model.site.page_count())?)),
+        None => None,
+    };
     let standin = LlmStandIn {
         site: sc.model.site.clone(),
         agent,
@@ -239,6 +295,10 @@ pub fn serve_llm(a: ServeLlmArgs) -> Result<(), CliError> {
         draft_model: a.draft_model,
         seed: a.net.seed.unwrap_or(sc.file.seed),
         require_key,
+        buttons,
+        target_replay,
+        draft_replay,
+        warned: Arc::new(AtomicBool::new(false)),
     };
     let bind = format!("{}:{}", a.net.bind, a.net.port);
     let running =
@@ -247,4 +307,41 @@ pub fn serve_llm(a: ServeLlmArgs) -> Result<(), CliError> {
             message: e.to_string(),
         })?;
     announce(running, "answering Chat Completions")
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ButtonsFile {
+    specsim_buttons: u32,
+    pages: Vec<Vec<Option<u32>>>,
+}
+
+/// Reads a `crawl --buttons` file for a site of `pages` pages.
+fn read_buttons(f: &std::path::Path, pages: usize) -> Result<Vec<Vec<Option<u32>>>, CliError> {
+    let name = f.display().to_string();
+    let text = std::fs::read_to_string(f).map_err(|e| bad(format!("{name}: cannot read: {e}")))?;
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let b: ButtonsFile = serde_path_to_error::deserialize(de)
+        .map_err(|e| bad(format!("{name}: {}: {}", e.path(), e.inner())))?;
+    if b.specsim_buttons != 1 {
+        return Err(bad(format!(
+            "{name}: specsim_buttons: version {} is not supported (1 is)",
+            b.specsim_buttons
+        )));
+    }
+    if b.pages.len() != pages {
+        return Err(bad(format!(
+            "{name}: pages: {} rows, but the scenario's site has {pages} pages (crawl and scenario must be the same site)",
+            b.pages.len()
+        )));
+    }
+    for (i, row) in b.pages.iter().enumerate() {
+        if let Some(v) = row.iter().flatten().find(|&&v| v as usize >= pages) {
+            return Err(bad(format!(
+                "{name}: pages[{i}]: page {v} does not exist (the site has pages 0..{})",
+                pages - 1
+            )));
+        }
+    }
+    Ok(b.pages)
 }
