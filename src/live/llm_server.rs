@@ -485,4 +485,59 @@ mod tests {
         let shown = st.read_prompt(&prompt(3, page, &links), &labels).unwrap();
         assert_eq!(st.choose(&shown), None, "the last round answers");
     }
+
+    #[test]
+    fn crawled_pages_are_found_by_url_and_buttons_by_the_table() {
+        let mut st = standin(1.0);
+        let names = ["http://h:1/", "http://h:1/a.html", "http://h:1/b.html?x=1"];
+        st.site = Arc::new(
+            GraphFile {
+                root: 0,
+                pages: names
+                    .iter()
+                    .map(|n| crate::sim::site::PageSpec {
+                        name: n.to_string(),
+                        ..Default::default()
+                    })
+                    .collect(),
+                edges: vec![[0, 1], [0, 2], [1, 0], [2, 0]],
+            }
+            .build("site", &mut Problems::new())
+            .unwrap(),
+        );
+        let shown_with = |st: &LlmStandIn, url: &str, labels: &[&str]| {
+            let mut s =
+                format!("Task: t\nStep: 0\nURL: {url}\nTitle: x\nPage text:\nx\n\nButtons:\n");
+            for (i, l) in labels.iter().enumerate() {
+                s.push_str(&format!("[{i}] {l}\n"));
+            }
+            st.read_prompt(&[json!({"role": "user", "content": s})], &st.index())
+        };
+        // Another origin (the crawl went through another port): matched by path and query.
+        let s = shown_with(&st, "http://127.0.0.1:9/b.html?x=1", &["Home"]).unwrap();
+        assert_eq!(
+            (s.page, s.buttons.clone()),
+            (2, vec![Some(0)]),
+            "positional"
+        );
+        // A broken link the graph leaves out: the counts differ, labels name no page.
+        let three = ["A", "Broken", "B"];
+        let s = shown_with(&st, "http://127.0.0.1:9/", &three).unwrap();
+        assert_eq!(s.buttons, vec![None, None, None]);
+        st.buttons = Some(Arc::new(vec![vec![Some(1), None, Some(2)], vec![], vec![]]));
+        let s = shown_with(&st, "http://127.0.0.1:9/", &three).unwrap();
+        assert_eq!(s.buttons, vec![Some(1), None, Some(2)]);
+        // Off the hidden path the target clicks only buttons that lead to known pages.
+        for task in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+            let off = Shown {
+                task: task.into(),
+                step: 0,
+                page: 1,
+                buttons: vec![None, Some(2), None],
+                labels: vec!["x".into(), "y".into(), "z".into()],
+                k: None,
+            };
+            assert_eq!(st.choose(&off), Some(1), "task {task}");
+        }
+    }
 }
