@@ -17,3 +17,4 @@ mod reproduce;
 mod statistics;
 mod studies;
 mod sweep;
+mod validation;
