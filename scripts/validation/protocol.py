@@ -5,6 +5,7 @@
     protocol.py plan       --base BASE.json --live LIVE.json --grid quick|full --speeds 1,0.5 --dir WORK
     protocol.py predictions --dir WORK --out predictions.csv
     protocol.py summary    --dir WORK --out summary.csv --ci summary_ci.csv
+    protocol.py figure     --summary summary.csv --ci summary_ci.csv --out FIGURE.svg  (matplotlib)
 
 Definitions (docs/validation.md):
 - mean iteration latency: mean `iteration_s` over every iteration (answers included);
@@ -481,6 +482,66 @@ def cmd_summary(a):
         print(f"largest error, {m}: {shown:.2f}{unit} ({cfg})", file=sys.stderr)
 
 
+def cmd_figure(a):
+    """Predicted against live per metric, y = x, 95 % intervals (matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        matplotlib.rcParams["svg.hashsalt"] = "specsim"
+        import matplotlib.pyplot as plt
+    except ImportError:
+        fail("matplotlib is not installed (Debian: apt-get install python3-matplotlib)")
+    with open(a.summary) as f:
+        rows = list(csv.DictReader(f))
+    with open(a.ci) as f:
+        ci = {(r["config"], r["metric"]): r for r in csv.DictReader(f)}
+    colours = {"none": "#555555", "cache": "#1b9e77", "random": "#d95f02", "speccache": "#7570b3"}
+    speeds = sorted({r["llm"] for r in rows}, key=float, reverse=True)
+    markers = dict(zip(speeds, ["o", "s", "^", "D"]))
+    fig, axes = plt.subplots(2, 2, figsize=(9, 8.5))
+    for ax, metric in zip(axes.flat, METRICS):
+        pts = [r for r in rows if r["metric"] == metric]
+        lo, hi = float("inf"), float("-inf")
+        for r in pts:
+            x, y = float(r["live"]), float(r["predicted"])
+            c = ci.get((r["config"], metric), {})
+
+            def err(v, key_lo, key_hi):
+                try:
+                    return [[max(v - float(c[key_lo]), 0)], [max(float(c[key_hi]) - v, 0)]]
+                except (KeyError, ValueError):
+                    return None
+
+            xe, ye = err(x, "live_lo", "live_hi"), err(y, "predicted_lo", "predicted_hi")
+            ax.errorbar(
+                x, y, xerr=xe, yerr=ye,
+                fmt=markers.get(r["llm"], "o"), color=colours.get(r["policy"], "black"),
+                ms=5, elinewidth=0.8, capsize=2, alpha=0.85,
+            )
+            lo = min([lo, x, y] + ([x - xe[0][0]] if xe else []) + ([y - ye[0][0]] if ye else []))
+            hi = max([hi, x, y] + ([x + xe[1][0]] if xe else []) + ([y + ye[1][0]] if ye else []))
+        if pts:
+            pad = (hi - lo) * 0.05 or 0.01
+            lim = (lo - pad, hi + pad)
+            ax.plot(lim, lim, color="black", lw=0.8, ls="--")
+            ax.set_xlim(lim)
+            ax.set_ylim(lim)
+            ax.set_aspect("equal")
+        unit = {"mean iteration latency": " (s)", "exposed web time": " (s)"}.get(metric, "")
+        ax.set_title(metric)
+        ax.set_xlabel("live" + unit)
+        ax.set_ylabel("predicted" + unit)
+    handles = [plt.Line2D([], [], color=c, marker="o", ls="", label=p) for p, c in colours.items()]
+    handles += [plt.Line2D([], [], color="black", marker=m, ls="", label=f"LLM x{s}") for s, m in markers.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False)
+    fig.suptitle("specsim prediction vs live run (95 % intervals; dashed: y = x)")
+    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    fig.savefig(a.out, metadata={"Date": None} if a.out.endswith(".svg") else None)
+    print(f"wrote {a.out}", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -510,8 +571,19 @@ def main():
     s.add_argument("--dir", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--ci")
+    g = sub.add_parser("figure")
+    g.add_argument("--summary", required=True)
+    g.add_argument("--ci", required=True)
+    g.add_argument("--out", required=True)
     a = ap.parse_args()
-    {"calibrate": cmd_calibrate, "plan": cmd_plan, "predictions": cmd_predictions, "summary": cmd_summary}[a.cmd](a)
+    commands = {
+        "calibrate": cmd_calibrate,
+        "plan": cmd_plan,
+        "predictions": cmd_predictions,
+        "summary": cmd_summary,
+        "figure": cmd_figure,
+    }
+    commands[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -223,4 +223,25 @@ if [ "$out" != "$work" ]; then
     python3 -c "import json,sys; p=sys.argv[1]; d=json.load(open(p)); d['site']['path']='graph.json'; open(p,'w').write(json.dumps(d, indent=2)+'\n')" "$out/calibrated.json"
     for t in "$work"/live/*.jsonl; do gzip -9n <"$t" >"$out/live/$(basename "$t").gz"; done
 fi
+# The figure needs matplotlib: the first python3 that has it (Debian's python3-matplotlib is
+# installed for the full protocol when missing).
+plot_python=""
+for py in python3 /usr/bin/python3; do
+    if "$py" -c "import matplotlib" 2>/dev/null; then plot_python=$py; break; fi
+done
+if [ -z "$plot_python" ] && [ $quick = 0 ]; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-matplotlib >&2 &&
+        /usr/bin/python3 -c "import matplotlib" 2>/dev/null && plot_python=/usr/bin/python3
+fi
+if [ -n "$plot_python" ]; then
+    if [ $quick = 1 ]; then figures=$out; else figures=$repo/figures/validation; fi
+    for ext in svg png; do
+        "$plot_python" "$here/protocol.py" figure --summary "$work/summary.csv" --ci "$work/summary_ci.csv" \
+            --out "$figures/predicted_vs_live.$ext"
+    done
+else
+    echo "run.sh: no matplotlib: figure skipped (apt-get install python3-matplotlib)" >&2
+fi
 echo "run.sh: done: $out/summary.csv" >&2
