@@ -382,6 +382,8 @@ def cmd_plan(a):
         write_json(os.path.join(a.dir, "live", f"{name}.config.json"), lc)
         rows.append([name, policy, str(width) if width else "", str(cache) if cache else "", f"{speed:g}"])
     write_text(os.path.join(a.dir, "configs.tsv"), "".join("\t".join(r) + "\n" for r in rows))
+    # For the shell: name and speed only (no empty fields).
+    write_text(os.path.join(a.dir, "runs.txt"), "".join(f"{r[0]} {r[4]}\n" for r in rows))
     print(f"planned {len(rows)} configurations ({len(nones)} none runs) in {a.dir}", file=sys.stderr)
 
 

@@ -104,7 +104,8 @@ mkdir -p "$work/live" "$work/fit" "$work/servers" "$out"
 pids=$work/servers/pids
 : >"$pids"
 cleanup() {
-    # Only the servers this script started, by their recorded ids.
+    # Only the long-lived servers this script started (the stand-in site), by their ids;
+    # each live run stops its own servers.
     if [ -f "$pids" ]; then
         while read -r p; do kill "$p" 2>/dev/null || true; done <"$pids"
     fi
@@ -112,13 +113,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start NAME ARGS...: starts `specsim ARGS... --port 0`, echoes the URL it prints.
+# start NAME ARGS...: starts `specsim ARGS... --port 0`, echoes its pid and the URL it prints.
 start() {
     name=$1
     shift
     "$SPECSIM" "$@" --port 0 >"$work/servers/$name.url" 2>"$work/servers/$name.log" &
     pid=$!
-    echo "$pid" >>"$pids"
     i=0
     while [ ! -s "$work/servers/$name.url" ]; do
         if ! kill -0 "$pid" 2>/dev/null; then
@@ -128,6 +128,7 @@ start() {
         fi
         i=$((i + 1))
         if [ $i -gt 300 ]; then
+            kill "$pid" 2>/dev/null || true
             echo "run.sh: $name printed no URL within 30 s" >&2
             exit 2
         fi
@@ -142,6 +143,7 @@ if [ "$site" = python-doc ]; then
 else
     set -- $(start upstream serve-site "$repo/tests/fixtures/live/standin.json" --latency '{"dist":"constant","value":0}')
     [ $# = 2 ] || die "the stand-in site did not start"
+    echo "$1" >>"$pids"
     upstream=$2
 fi
 upstream=${upstream%/}
@@ -152,28 +154,30 @@ echo "run.sh: (2) crawl $upstream/" >&2
 cp "$here/standin.json" "$work/standin.json"
 
 # live NAME CONFIG SPEED: one live run with fresh servers (delays and replays start over).
+# Run it in a subshell: its EXIT trap stops its servers whatever happens.
 live() {
     name=$1 config=$2 speed=$3
     scale=$(mul "$llm_scale" "$speed")
+    own=""
+    trap 'for p in $own; do kill "$p" 2>/dev/null || true; done' EXIT
     set -- $(start "$name.site" serve-site --upstream "$upstream" --profile "$fetch_profile" \
         --latency-scale "$fetch_scale" --seed 5)
     [ $# = 2 ] || die "$name: the delaying proxy did not start"
-    site_pid=$1 site_url=$2
+    own="$1" site_url=$2
     set -- $(start "$name.llm" serve-llm "$work/standin.json" --buttons "$work/buttons.json" \
         --target-replay "$measurements" --target-replay-model "$target_model" \
         --draft-replay "$measurements" --draft-replay-model "$draft_model" --replay-scale "$scale")
     [ $# = 2 ] || die "$name: serve-llm did not start"
-    llm_pid=$1 llm_url=$2
+    own="$own $1" llm_url=$2
     status=0
     "$SPECSIM" live "$config" -o "$work/live/$name.jsonl" --sessions "$sessions" \
         --site "$site_url" --llm "${llm_url}v1" -q 2>"$work/live/$name.log" || status=$?
-    kill "$site_pid" "$llm_pid" 2>/dev/null || true
     tail -n 1 "$work/live/$name.log" | sed "s/^/run.sh: $name: /" >&2
     [ $status = 0 ] || die "$name: specsim live exited $status (see $work/live/$name.log)"
 }
 
 echo "run.sh: (3) live run of none (calibration)" >&2
-live "none-llm$first_speed" "$here/live.json" "$first_speed"
+(live "none-llm$first_speed" "$here/live.json" "$first_speed") || exit $?
 
 echo "run.sh: (4) calibrate from that run alone" >&2
 none_trace=$work/live/none-llm$first_speed.jsonl
@@ -189,28 +193,32 @@ protocol calibrate --trace "$none_trace" --graph "$work/graph.json" --fetch "$wo
 
 echo "run.sh: (5) predict before running" >&2
 protocol plan --base "$work/calibrated.json" --live "$here/live.json" --grid "$grid" --speeds "$speeds" --dir "$work"
-while IFS="$(printf '\t')" read -r name policy width cache speed; do
+while read -r name speed; do
     "$SPECSIM" run "$work/predict/$name.json" --json --out "$work/predict/$name.report.json" >/dev/null 2>"$work/predict/$name.log" ||
         die "$name: specsim run failed (see $work/predict/$name.log)"
-done <"$work/configs.tsv"
+done <"$work/runs.txt"
 protocol predictions --dir "$work" --out "$work/predictions.csv"
 echo "run.sh: predictions written to $work/predictions.csv" >&2
 
 echo "run.sh: (6) live runs ($jobs at a time)" >&2
+# A batch of live runs at a time; every run of a batch is waited for before a failure stops.
+failed=0
+wait_all() {
+    for p in $running; do wait "$p" || failed=1; done
+    running=""
+    n=0
+    [ $failed = 0 ] || die "a live run failed (see $work/live/*.log)"
+}
 running=""
 n=0
-while IFS="$(printf '\t')" read -r name policy width cache speed; do
+while read -r name speed; do
     [ "$name" = "none-llm$first_speed" ] && continue
     (live "$name" "$work/live/$name.config.json" "$speed") </dev/null &
     running="$running $!"
     n=$((n + 1))
-    if [ $n -ge "$jobs" ]; then
-        for p in $running; do wait "$p" || die "a live run failed"; done
-        running=""
-        n=0
-    fi
-done <"$work/configs.tsv"
-for p in $running; do wait "$p" || die "a live run failed"; done
+    [ $n -lt "$jobs" ] || wait_all
+done <"$work/runs.txt"
+wait_all
 
 echo "run.sh: (7) compare" >&2
 protocol summary --dir "$work" --out "$work/summary.csv" --ci "$work/summary_ci.csv"
