@@ -453,11 +453,20 @@ def cmd_summary(a):
     traces = {name: read_trace(os.path.join(a.dir, "live", f"{name}.jsonl")) for name, *_ in configs}
     baseline = {speed: traces[name] for name, policy, _, _, speed in configs if policy == "none"}
     first_speed = configs[0][4]
-    out = [["config", "policy", "width", "cache", "llm", "metric", "predicted", "live", "rel_error"]]
+    head = ["config", "policy", "width", "cache", "llm", "metric", "predicted", "live", "rel_error"]
+    out = [head]
+    check = [head]
     cis = [["config", "metric", "predicted_lo", "predicted_hi", "live_lo", "live_hi"]]
     for name, policy, width, cache, speed in configs:
         if policy == "none" and speed == first_speed:
-            continue  # the calibration run itself: a consistency check, not a prediction
+            # The calibration run itself: a consistency check (in sample), not a prediction.
+            report = read_json(os.path.join(a.dir, "predict", f"{name}.report.json"))
+            value, _, _ = predicted(report, policy)
+            live, _ = live_with_ci(traces[name], traces[name])
+            for m in ("mean iteration latency", "exposed web time"):
+                p, l = value[m], live[m]
+                check.append([name, policy, width, cache, speed, m, fmt(p), fmt(l), fmt((p - l) / l if l else float("nan"))])
+            continue
         report = read_json(os.path.join(a.dir, "predict", f"{name}.report.json"))
         value, pci, _ = predicted(report, policy)
         live, lci = live_with_ci(traces[name], baseline[speed])
@@ -471,6 +480,10 @@ def cmd_summary(a):
     write_csv(a.out, out)
     if a.ci:
         write_csv(a.ci, cis)
+    if a.calibration_check:
+        write_csv(a.calibration_check, check)
+        for r in check[1:]:
+            print(f"calibration run, in sample: {r[5]} predicted {r[6]}, live {r[7]} ({float(r[8]) * 100:+.2f} %)", file=sys.stderr)
     worst = {}
     for r in out[1:]:
         if r[8]:
@@ -573,6 +586,7 @@ def main():
     s.add_argument("--dir", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--ci")
+    s.add_argument("--calibration-check")
     g = sub.add_parser("figure")
     g.add_argument("--summary", required=True)
     g.add_argument("--ci", required=True)

@@ -29,6 +29,9 @@
 #   --fetch-scale F       every page delay x F (full: 1)
 #   --speeds LIST         LLM speeds, comma-separated factors on top of --llm-scale; the first
 #                         is the calibration run's (full: 1,0.5)
+#   --fit empirical|aic   how `specsim fit` turns the calibration run's latencies into profiles:
+#                         the measured values resampled (100 quantiles; default), or the family
+#                         with the smallest AIC (docs/validation.md says why empirical)
 # Environment: SPECSIM (the binary; default: cargo build --release), SPECSIM_DATA_DIR.
 # Needs python3 (standard library) for the bookkeeping (scripts/validation/protocol.py).
 set -eu
@@ -50,6 +53,7 @@ llm_scale=""
 fetch_scale=""
 speeds=""
 fetch_profile=$repo/traces/validation/profiles/fetch_har_documents.json
+fit=empirical
 
 die() {
     echo "run.sh: $*" >&2
@@ -70,6 +74,7 @@ while [ $# -gt 0 ]; do
     --llm-scale) llm_scale=$2; shift ;;
     --fetch-scale) fetch_scale=$2; shift ;;
     --speeds) speeds=$2; shift ;;
+    --fit) fit=$2; shift ;;
     -h | --help) sed -n '2,/^set -eu/p' "$0" | sed 's/^# \{0,1\}//;/^set -eu/d'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
     esac
@@ -88,6 +93,7 @@ else
     : "${out:=$repo/traces/validation}"
 fi
 case "$site" in python-doc | standin) ;; *) die "--site: python-doc or standin, got $site" ;; esac
+case "$fit" in empirical) fit_flag=--empirical ;; aic) fit_flag="" ;; *) die "--fit: empirical or aic, got $fit" ;; esac
 [ -f "$measurements" ] || die "--measurements: $measurements not found (set SPECSIM_DATA_DIR or --measurements)"
 command -v python3 >/dev/null 2>&1 || die "python3 is needed (scripts/validation/protocol.py)"
 if [ -z "${SPECSIM:-}" ]; then
@@ -181,9 +187,9 @@ echo "run.sh: (3) live run of none (calibration)" >&2
 
 echo "run.sh: (4) calibrate from that run alone" >&2
 none_trace=$work/live/none-llm$first_speed.jsonl
-"$SPECSIM" fit "$none_trace" --field fetch_s --skip-missing --out "$work/fit/fetch.json" >/dev/null
-"$SPECSIM" fit "$none_trace" --field target.latency_s --skip-missing --out "$work/fit/target.json" >/dev/null
-"$SPECSIM" fit --from thefastest "$measurements" --model "$draft_model" --out "$work/fit/draft.json" >/dev/null
+"$SPECSIM" fit "$none_trace" --field fetch_s --skip-missing $fit_flag --out "$work/fit/fetch.json" >/dev/null
+"$SPECSIM" fit "$none_trace" --field target.latency_s --skip-missing $fit_flag --out "$work/fit/target.json" >/dev/null
+"$SPECSIM" fit --from thefastest "$measurements" --model "$draft_model" $fit_flag --out "$work/fit/draft.json" >/dev/null
 accuracy=$(python3 -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))['drafts'][0]['accuracy']['cumulative']))" "$work/standin.json")
 max_rounds=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['max_rounds'])" "$here/live.json")
 protocol calibrate --trace "$none_trace" --graph "$work/graph.json" --fetch "$work/fit/fetch.json" \
@@ -221,10 +227,11 @@ done <"$work/runs.txt"
 wait_all
 
 echo "run.sh: (7) compare" >&2
-protocol summary --dir "$work" --out "$work/summary.csv" --ci "$work/summary_ci.csv"
+protocol summary --dir "$work" --out "$work/summary.csv" --ci "$work/summary_ci.csv" \
+    --calibration-check "$work/calibration_check.csv"
 if [ "$out" != "$work" ]; then
     mkdir -p "$out/live"
-    for f in predictions.csv summary.csv summary_ci.csv calibration.json calibrated.json graph.json configs.tsv; do
+    for f in predictions.csv summary.csv summary_ci.csv calibration_check.csv calibration.json calibrated.json graph.json configs.tsv; do
         cp "$work/$f" "$out/$f"
     done
     # The calibrated scenario names the graph beside it.
