@@ -55,12 +55,12 @@ enum Command {
     Live(live::LiveArgs),
     /// Serve a site as HTML pages on loopback, each after a delay from a latency profile.
     #[command(
-        after_help = "Examples:\n  specsim serve-site --port 0                       # the default scenario's site\n  specsim serve-site my.json --port 8080\n  specsim serve-site --graph graph.json --latency '{\"dist\":\"constant\",\"value\":0.05}'"
+        after_help = "Examples:\n  specsim serve-site --port 0                       # the default scenario's site\n  specsim serve-site my.json --port 8080\n  specsim serve-site --graph graph.json --latency '{\"dist\":\"constant\",\"value\":0.05}'\n  specsim serve-site --upstream http://127.0.0.1:8090 --profile traces/validation/profiles/fetch_har_documents.json --port 0"
     )]
     ServeSite(serve::ServeSiteArgs),
     /// Answer the Chat Completions API as a target and a draft that know a site.
     #[command(
-        after_help = "Examples:\n  specsim serve-llm --port 0\n  specsim serve-llm my.json --port 8081 --accuracy '{\"top1\":0.6}'\n  specsim serve-llm my.json --target-model gpt-4.1 --draft-model gpt-4.1-mini"
+        after_help = "Examples:\n  specsim serve-llm --port 0\n  specsim serve-llm my.json --port 8081 --accuracy '{\"top1\":0.6}'\n  specsim serve-llm my.json --target-model gpt-4.1 --draft-model gpt-4.1-mini\n  specsim serve-llm crawled.json --buttons g.buttons.json --target-replay measurements.jsonl --target-replay-model openai/gpt-4-turbo"
     )]
     ServeLlm(serve::ServeLlmArgs),
     /// Crawl a site into a graph file, with the live agent's link rules.

@@ -654,3 +654,77 @@ fn reduced_protocol_predicts_then_runs_and_compares() {
         "the 300 pages of the stand-in, and `/`"
     );
 }
+
+#[test]
+fn stand_in_flags_are_checked_with_exit_code_2() {
+    let standin = repo().join("tests/fixtures/live/standin.json");
+    let llm_profile = repo().join("traces/profiles/llmperf/llmperf_groq_70b.json");
+    let dir = tempfile::tempdir().unwrap();
+    let buttons = dir.path().join("b.json");
+    std::fs::write(&buttons, r#"{"specsim_buttons": 1, "pages": [[0]]}"#).unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["serve-site".into(), "--upstream".into(), "ftp://x".into()],
+            "--upstream: \"ftp://x\": only http and https upstreams are allowed",
+        ),
+        (
+            vec![
+                "serve-site".into(),
+                "--upstream".into(),
+                "http://127.0.0.1:1".into(),
+                "--profile".into(),
+                llm_profile.display().to_string(),
+            ],
+            "profile: an LLM profile",
+        ),
+        (
+            vec![
+                "serve-site".into(),
+                "--upstream".into(),
+                "http://127.0.0.1:1".into(),
+                "--latency-scale=0".into(),
+            ],
+            "--latency-scale: must be a finite number > 0, got 0",
+        ),
+        (
+            vec![
+                "serve-llm".into(),
+                standin.display().to_string(),
+                "--buttons".into(),
+                buttons.display().to_string(),
+            ],
+            "pages: 1 rows, but the scenario's site has 300 pages",
+        ),
+        (
+            vec![
+                "serve-llm".into(),
+                standin.display().to_string(),
+                "--target-replay".into(),
+                repo()
+                    .join("tests/fixtures/thefastest/measurements.jsonl")
+                    .display()
+                    .to_string(),
+            ],
+            "2 models match (no filter); give text that matches exactly one, e.g. one of: acme/fast-1, zeta/slow-2",
+        ),
+        (
+            vec![
+                "serve-llm".into(),
+                standin.display().to_string(),
+                "--target-replay".into(),
+                repo().join("Cargo.toml").display().to_string(),
+            ],
+            "expected thefastest.ai measurements (.jsonl) or llmperf results (.json)",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = Proc::new(bin())
+            .args(&args)
+            .args(["--port", "0"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
