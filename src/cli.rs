@@ -9,6 +9,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::scenario::{Scenario, ScenarioError};
 
 mod collect;
+mod crawl;
 mod fit;
 mod import;
 mod live;
@@ -57,14 +58,19 @@ enum Command {
     Live(live::LiveArgs),
     /// Serve a site as HTML pages on loopback, each after a delay from a latency profile.
     #[command(
-        after_help = "Examples:\n  specsim serve-site --port 0                       # the default scenario's site\n  specsim serve-site my.json --port 8080\n  specsim serve-site --graph graph.json --latency '{\"dist\":\"constant\",\"value\":0.05}'"
+        after_help = "Examples:\n  specsim serve-site --port 0                       # the default scenario's site\n  specsim serve-site my.json --port 8080\n  specsim serve-site --graph graph.json --latency '{\"dist\":\"constant\",\"value\":0.05}'\n  specsim serve-site --upstream http://127.0.0.1:8090 --profile traces/validation/profiles/fetch_har_documents.json --port 0"
     )]
     ServeSite(serve::ServeSiteArgs),
     /// Answer the Chat Completions API as a target and a draft that know a site.
     #[command(
-        after_help = "Examples:\n  specsim serve-llm --port 0\n  specsim serve-llm my.json --port 8081 --accuracy '{\"top1\":0.6}'\n  specsim serve-llm my.json --target-model gpt-4.1 --draft-model gpt-4.1-mini"
+        after_help = "Examples:\n  specsim serve-llm --port 0\n  specsim serve-llm my.json --port 8081 --accuracy '{\"top1\":0.6}'\n  specsim serve-llm my.json --target-model gpt-4.1 --draft-model gpt-4.1-mini\n  specsim serve-llm crawled.json --buttons g.buttons.json --target-replay measurements.jsonl --target-replay-model openai/gpt-4-turbo"
     )]
     ServeLlm(serve::ServeLlmArgs),
+    /// Crawl a site into a graph file, with the live agent's link rules.
+    #[command(
+        after_help = "Examples:\n  specsim crawl http://127.0.0.1:8090/ --out site.graph.json --delay 0\n  specsim crawl https://docs.example.org/ --out docs.json --max-pages 300 --delay 2\n  specsim crawl URL --out g.json --buttons g.buttons.json --config live.json\n  specsim serve-llm scenario.json --buttons g.buttons.json   # scenario site: {\"generator\": \"file\", \"path\": \"g.json\"}\nRules and output: docs/live.md (Crawling a site)."
+    )]
+    Crawl(crawl::CrawlArgs),
     /// Compare a live trace with its replay in the simulator.
     #[command(
         after_help = "Examples:\n  specsim validate spec.jsonl --baseline none.jsonl\n  specsim validate spec.jsonl --baseline none.jsonl --json --max-error 0.05"
@@ -124,7 +130,10 @@ const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     ("Simulate", &["run", "whatif", "reproduce"]),
     ("Sweep and plot", &["sweep", "merge", "plot"]),
     ("Data", &["import", "collect", "fit", "latency-study"]),
-    ("Live", &["live", "serve-site", "serve-llm", "validate"]),
+    (
+        "Live",
+        &["live", "serve-site", "serve-llm", "crawl", "validate"],
+    ),
 ];
 
 /// The commands of `cmd` under the headings of [`COMMAND_GROUPS`], one per line with its
@@ -225,6 +234,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Live(a) => live::run(a),
         Command::ServeSite(a) => serve::serve_site(a),
         Command::ServeLlm(a) => serve::serve_llm(a),
+        Command::Crawl(a) => crawl::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Import(a) => import::run(a),
         Command::Sweep(a) => sweep::sweep(a),

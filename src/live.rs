@@ -19,10 +19,12 @@
 //!   [`server`] (axum on a tokio runtime).
 //! - [`validate`]: replays a live trace in the simulator and reports the error.
 //! - [`collector`]: `specsim collect`, an OTLP/HTTP receiver writing an OTLP JSON file.
+//! - [`crawl`]: a site's link graph as the agent sees it, for scenarios and `serve-llm`.
 
 pub mod chat;
 pub mod collector;
 pub mod config;
+pub mod crawl;
 pub mod exec;
 pub mod html;
 pub mod llm_server;

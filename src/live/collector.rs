@@ -16,13 +16,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use http_body_util::BodyExt;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -155,21 +155,53 @@ fn append(sink: &Sink, line: &[u8]) -> std::io::Result<()> {
     result
 }
 
-async fn traces(
-    State(sink): State<Arc<Sink>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+/// Bytes of an over-cap body read and discarded before answering 413, so that a client still
+/// sending gets the answer rather than a broken pipe; past this the connection is dropped.
+const DRAIN_MAX: usize = 64 << 20;
+
+/// How reading a body ended.
+enum Received {
+    Body(Bytes),
+    TooLarge,
+    Failed(String),
+}
+
+/// Reads a body of at most `cap` bytes; a longer one is drained (up to [`DRAIN_MAX`]).
+async fn read_capped(mut body: Body, cap: usize) -> Received {
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => return Received::Failed(format!("cannot read the body: {e}")),
+        };
+        if let Ok(data) = frame.into_data() {
+            seen = seen.saturating_add(data.len());
+            if seen <= cap {
+                buf.extend_from_slice(&data);
+            } else if seen > DRAIN_MAX {
+                return Received::TooLarge;
+            }
+        }
+    }
+    if seen > cap {
+        Received::TooLarge
+    } else {
+        Received::Body(Bytes::from(buf))
+    }
+}
+
+async fn traces(State(sink): State<Arc<Sink>>, headers: HeaderMap, body: Body) -> Response {
+    let body = match read_capped(body, sink.max_body).await {
+        Received::Body(b) => b,
+        Received::TooLarge => {
             return refuse(
                 &sink,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the body is larger than the cap of {} bytes", sink.max_body),
             )
         }
-        Err(e) => return refuse(&sink, e.status(), format!("cannot read the body: {e}")),
+        Received::Failed(m) => return refuse(&sink, StatusCode::BAD_REQUEST, m),
     };
     let enc = match media_type(&headers) {
         Ok(e) => e,
@@ -292,7 +324,7 @@ pub fn serve(
     });
     let router = Router::new()
         .route("/v1/traces", post(traces))
-        .layer(DefaultBodyLimit::max(max_body))
+        .layer(DefaultBodyLimit::disable()) // read_capped enforces the cap
         .with_state(sink);
     let running = Running::start(bind, workers, router)?;
     Ok((running, counters, dropped))

@@ -13,9 +13,18 @@
 //!
 //! Delays come from the scenario's target and draft latency profiles, drawn from streams keyed
 //! by (task, step), so a `none` run and a `speccache` run of the same tasks see the same
-//! thinking times. Unknown models get a 404 in the API's error format.
+//! thinking times; or, per role, from a recorded sequence replayed in order ([`replay`]).
+//! Unknown models get a 404 in the API's error format.
+//!
+//! Pages and buttons: a `URL:` names the page whose name is that URL (compared by path and
+//! query, so a crawl through another port still matches), else `/p/N`. Button `n` leads to
+//! the page given by the crawl's buttons table (`--buttons`) when its row has as many buttons
+//! as the prompt; else, on a site named by URLs, to the page's `n`-th link when the counts
+//! agree; else to the page whose label is the button's text. Off the hidden path the target
+//! clicks among the buttons that lead to known pages (all buttons when none does).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +35,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use rand::Rng;
 use serde_json::{json, Value};
+
+pub mod replay;
+
+use replay::Replay;
 
 use super::server::Running;
 use super::site_server::{label, page_of_path};
@@ -59,6 +72,29 @@ pub struct LlmStandIn {
     pub seed: u64,
     /// When set, requests must carry `Authorization: Bearer <this>`.
     pub require_key: Option<String>,
+    /// Per page, where each of the agent's buttons leads (`crawl --buttons`).
+    pub buttons: Option<Arc<Vec<Vec<Option<PageId>>>>>,
+    /// Recorded target latencies replayed in order instead of drawn.
+    pub target_replay: Option<Replay>,
+    /// Recorded draft latencies replayed in order instead of drawn.
+    pub draft_replay: Option<Replay>,
+    /// A buttons-table mismatch has been reported (once).
+    pub warned: Arc<AtomicBool>,
+}
+
+/// How the stand-in finds pages: by label, and by URL path and query.
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    labels: BTreeMap<String, PageId>,
+    targets: BTreeMap<String, PageId>,
+}
+
+/// A URL's path and query (`/a/b.html?x=1`).
+pub fn path_and_query(u: &url::Url) -> String {
+    match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    }
 }
 
 /// The page a prompt shows.
@@ -86,20 +122,52 @@ fn task_hash(task: &str) -> u64 {
 }
 
 impl LlmStandIn {
-    fn labels(&self) -> BTreeMap<String, PageId> {
-        let mut m = BTreeMap::new();
+    /// The site's labels and URL paths (the first page of a name wins).
+    pub fn index(&self) -> Index {
+        let mut ix = Index::default();
         for p in 0..self.site.page_count() as PageId {
-            m.entry(label(&self.site, p)).or_insert(p);
+            ix.labels.entry(label(&self.site, p)).or_insert(p);
+            if let Ok(u) = url::Url::parse(&self.site.page(p).name) {
+                if u.scheme() == "http" || u.scheme() == "https" {
+                    ix.targets.entry(path_and_query(&u)).or_insert(p);
+                }
+            }
         }
-        m
+        ix
+    }
+
+    /// The page a URL names.
+    fn page_of_url(&self, ix: &Index, u: &url::Url) -> Option<PageId> {
+        ix.targets
+            .get(&path_and_query(u))
+            .copied()
+            .or_else(|| page_of_path(&self.site, u.path()))
+    }
+
+    /// Where the buttons of `page` lead (see the module docs for the order of the rules).
+    fn map_buttons(&self, ix: &Index, page: PageId, labels: &[String]) -> Vec<Option<PageId>> {
+        if let Some(row) = self.buttons.as_ref().and_then(|t| t.get(page as usize)) {
+            if row.len() == labels.len() {
+                return row.clone();
+            }
+            if !self.warned.swap(true, Ordering::SeqCst) {
+                eprintln!(
+                    "warning: the buttons table has {} buttons for page {page} ({}) but the prompt shows {}; matching by label (is the agent's web.max_buttons the crawl's?)",
+                    row.len(),
+                    self.site.page(page).name,
+                    labels.len()
+                );
+            }
+        }
+        let links = self.site.links(page);
+        if !ix.targets.is_empty() && links.len() == labels.len() {
+            return links.iter().map(|&v| Some(v)).collect();
+        }
+        labels.iter().map(|l| ix.labels.get(l).copied()).collect()
     }
 
     /// Reads the page message of a prompt (the last user message with a `URL:` line).
-    pub fn read_prompt(
-        &self,
-        messages: &[Value],
-        labels: &BTreeMap<String, PageId>,
-    ) -> Option<Shown> {
+    pub fn read_prompt(&self, messages: &[Value], ix: &Index) -> Option<Shown> {
         let text = messages.iter().rev().find_map(|m| {
             let c = m.get("content")?.as_str()?;
             (m.get("role")?.as_str()? == "user" && c.contains("\nURL: ")).then_some(c)
@@ -109,7 +177,6 @@ impl LlmStandIn {
         let mut page = None;
         let mut k = None;
         let mut in_buttons = false;
-        let mut buttons = Vec::new();
         let mut names = Vec::new();
         for line in text.lines() {
             if let Some(t) = line.strip_prefix("Task: ") {
@@ -118,23 +185,23 @@ impl LlmStandIn {
                 step = s.trim().parse().ok()?;
             } else if let Some(u) = line.strip_prefix("URL: ") {
                 let url = url::Url::parse(u.trim()).ok()?;
-                page = page_of_path(&self.site, url.path());
+                page = self.page_of_url(ix, &url);
             } else if line == "Buttons:" {
                 in_buttons = true;
             } else if let Some(rest) = line.strip_prefix("List exactly ") {
                 k = rest.split_whitespace().next().and_then(|n| n.parse().ok());
             } else if in_buttons && line.starts_with('[') {
                 if let Some((_, l)) = line.split_once("] ") {
-                    buttons.push(labels.get(l).copied());
                     names.push(l.to_string());
                 }
             }
         }
+        let page = page?;
         Some(Shown {
             task,
             step,
-            page: page?,
-            buttons,
+            page,
+            buttons: self.map_buttons(ix, page, &names),
             labels: names,
             k,
         })
@@ -160,19 +227,32 @@ impl LlmStandIn {
                 return Some(n);
             }
         }
+        // Off the path: a button leading to a known page (any button when none does). With
+        // every button known this is a uniform pick among all of them.
+        let known: Vec<usize> = (0..shown.buttons.len())
+            .filter(|&n| shown.buttons[n].is_some())
+            .collect();
         let mut rng = key.rng(i as u64, u64::from(shown.page), Purpose::Other);
-        Some(rng.random_range(0..shown.buttons.len()))
+        if known.is_empty() {
+            Some(rng.random_range(0..shown.buttons.len()))
+        } else {
+            Some(known[rng.random_range(0..known.len())])
+        }
     }
 
     fn target_reply(&self, shown: &Shown) -> (String, Duration, u64) {
-        let key = self.task_key(&shown.task);
-        let call = self
-            .target
-            .call(&mut key.rng(u64::from(shown.step), 0, Purpose::Target));
         let text = match self.choose(shown) {
             Some(n) => format!("CLICK [{n}]"),
             None => "ANSWER: done".to_string(),
         };
+        if let Some(r) = &self.target_replay {
+            let (d, tokens) = r.next();
+            return (text, d, tokens.max(1));
+        }
+        let key = self.task_key(&shown.task);
+        let call = self
+            .target
+            .call(&mut key.rng(u64::from(shown.step), 0, Purpose::Target));
         let d = Duration::from_secs_f64(nanos_to_secs(call.latency));
         (text, d, call.tokens.max(1))
     }
@@ -203,14 +283,20 @@ impl LlmStandIn {
             .filter_map(|p| ids.iter().position(|x| x == p))
             .map(|n| format!("[{n}] {}", shown.labels[n]))
             .collect();
-        let d = Duration::from_secs_f64(nanos_to_secs(call.latency));
-        (lines.join("\n"), d, call.tokens.max(1))
+        let (d, tokens) = match &self.draft_replay {
+            Some(r) => r.next(),
+            None => (
+                Duration::from_secs_f64(nanos_to_secs(call.latency)),
+                call.tokens,
+            ),
+        };
+        (lines.join("\n"), d, tokens.max(1))
     }
 
     /// Answers one request: status, JSON body, and how long to wait before sending it.
     pub fn answer(
         &self,
-        labels: &BTreeMap<String, PageId>,
+        ix: &Index,
         post: bool,
         path: &str,
         auth: Option<&str>,
@@ -241,7 +327,7 @@ impl LlmStandIn {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let Some(shown) = self.read_prompt(&messages, labels) else {
+        let Some(shown) = self.read_prompt(&messages, ix) else {
             return error(
                 400,
                 "the prompt shows no page of this site (no `URL:` line naming /p/N)".into(),
@@ -270,7 +356,7 @@ impl LlmStandIn {
     }
 }
 
-type Shared = Arc<(LlmStandIn, BTreeMap<String, PageId>)>;
+type Shared = Arc<(LlmStandIn, Index)>;
 
 async fn respond(
     State(st): State<Shared>,
@@ -296,10 +382,10 @@ async fn respond(
 
 /// Starts serving `standin` on `bind`.
 pub fn serve(standin: LlmStandIn, bind: &str, workers: usize) -> Result<Running, LiveError> {
-    let labels = standin.labels();
+    let ix = standin.index();
     let router = Router::new()
         .fallback(respond)
-        .with_state(Arc::new((standin, labels)));
+        .with_state(Arc::new((standin, ix)));
     Running::start(bind, workers, router)
 }
 
@@ -336,6 +422,10 @@ mod tests {
             draft_model: "d".into(),
             seed: 1,
             require_key: None,
+            buttons: None,
+            target_replay: None,
+            draft_replay: None,
+            warned: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -352,7 +442,7 @@ mod tests {
     fn requests_are_checked_like_an_api_would() {
         let mut st = standin(1.0);
         st.require_key = Some("k1".into());
-        let labels = st.labels();
+        let labels = st.index();
         let body = json!({"model": "t", "messages": prompt(0, 0, &[1, 2, 3])}).to_string();
         let path = "/v1/chat/completions";
         let (code, v, _) = st.answer(&labels, true, path, Some("Bearer k2"), body.as_bytes());
@@ -374,7 +464,7 @@ mod tests {
     #[test]
     fn target_follows_its_hidden_path_then_answers() {
         let st = standin(1.0);
-        let labels = st.labels();
+        let labels = st.index();
         let path = st.agent.walk(&st.site, st.task_key("find it"));
         assert_eq!(path.steps.len(), 3, "4 rounds: 3 clicks and the answer");
         let mut page = 0;
@@ -394,5 +484,60 @@ mod tests {
         let links = st.site.links(page).to_vec();
         let shown = st.read_prompt(&prompt(3, page, &links), &labels).unwrap();
         assert_eq!(st.choose(&shown), None, "the last round answers");
+    }
+
+    #[test]
+    fn crawled_pages_are_found_by_url_and_buttons_by_the_table() {
+        let mut st = standin(1.0);
+        let names = ["http://h:1/", "http://h:1/a.html", "http://h:1/b.html?x=1"];
+        st.site = Arc::new(
+            GraphFile {
+                root: 0,
+                pages: names
+                    .iter()
+                    .map(|n| crate::sim::site::PageSpec {
+                        name: n.to_string(),
+                        ..Default::default()
+                    })
+                    .collect(),
+                edges: vec![[0, 1], [0, 2], [1, 0], [2, 0]],
+            }
+            .build("site", &mut Problems::new())
+            .unwrap(),
+        );
+        let shown_with = |st: &LlmStandIn, url: &str, labels: &[&str]| {
+            let mut s =
+                format!("Task: t\nStep: 0\nURL: {url}\nTitle: x\nPage text:\nx\n\nButtons:\n");
+            for (i, l) in labels.iter().enumerate() {
+                s.push_str(&format!("[{i}] {l}\n"));
+            }
+            st.read_prompt(&[json!({"role": "user", "content": s})], &st.index())
+        };
+        // Another origin (the crawl went through another port): matched by path and query.
+        let s = shown_with(&st, "http://127.0.0.1:9/b.html?x=1", &["Home"]).unwrap();
+        assert_eq!(
+            (s.page, s.buttons.clone()),
+            (2, vec![Some(0)]),
+            "positional"
+        );
+        // A broken link the graph leaves out: the counts differ, labels name no page.
+        let three = ["A", "Broken", "B"];
+        let s = shown_with(&st, "http://127.0.0.1:9/", &three).unwrap();
+        assert_eq!(s.buttons, vec![None, None, None]);
+        st.buttons = Some(Arc::new(vec![vec![Some(1), None, Some(2)], vec![], vec![]]));
+        let s = shown_with(&st, "http://127.0.0.1:9/", &three).unwrap();
+        assert_eq!(s.buttons, vec![Some(1), None, Some(2)]);
+        // Off the hidden path the target clicks only buttons that lead to known pages.
+        for task in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+            let off = Shown {
+                task: task.into(),
+                step: 0,
+                page: 1,
+                buttons: vec![None, Some(2), None],
+                labels: vec!["x".into(), "y".into(), "z".into()],
+                k: None,
+            };
+            assert_eq!(st.choose(&off), Some(1), "task {task}");
+        }
     }
 }

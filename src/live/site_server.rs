@@ -6,6 +6,8 @@
 //! is drawn once from the stream `(seed, page n, fetch)`, so it is the same on every request
 //! and in every run with the same seed (the common random numbers of the simulator). A page
 //! with a size in bytes is padded to that size with an HTML comment.
+//!
+//! [`proxy`] serves a real site instead: a delaying reverse proxy in front of a web server.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +16,8 @@ use axum::extract::State;
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+
+pub mod proxy;
 
 use super::server::Running;
 use super::LiveError;
@@ -103,6 +107,8 @@ pub struct SiteStandIn {
     pub site: Arc<Site>,
     /// Default fetch latency (pages may override it).
     pub fetch: Dist,
+    /// Every delay is multiplied by this (1 serves the profile as it is).
+    pub scale: f64,
     /// Seed of the delays.
     pub seed: u64,
 }
@@ -112,7 +118,7 @@ impl SiteStandIn {
     pub fn delay(&self, page: PageId) -> Duration {
         let d = self.site.fetch_override(page).unwrap_or(&self.fetch);
         let mut rng = StreamKey::root(self.seed).rng(u64::from(page), 0, Purpose::Fetch);
-        Duration::from_secs_f64(d.sample(&mut rng).min(3600.0))
+        Duration::from_secs_f64((d.sample(&mut rng) * self.scale).clamp(0.0, 3600.0))
     }
 }
 
@@ -200,6 +206,7 @@ mod tests {
         let st = SiteStandIn {
             site: Arc::new(site()),
             fetch: Dist::Uniform(rand::distr::Uniform::new(0.0, 1.0).unwrap()),
+            scale: 1.0,
             seed: 3,
         };
         assert_eq!(st.delay(1), st.delay(1));

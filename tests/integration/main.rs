@@ -21,3 +21,4 @@ mod statistics;
 mod studies;
 mod sweep;
 mod utilisation;
+mod validation;
