@@ -48,7 +48,7 @@ use crate::sim::llm::Llm;
 use crate::sim::rng::{Purpose, StreamKey};
 use crate::sim::site::{PageId, Site};
 use crate::sim::time::nanos_to_secs;
-use crate::sim::trajectory::Agent;
+use crate::sim::trajectory::{Action, Agent};
 
 /// Tag of the task streams under the seed.
 const TASK_TAG: u64 = 0x7461_736b; // "task"
@@ -112,6 +112,19 @@ pub struct Shown {
     pub labels: Vec<String>,
     /// The `k` a draft is asked for.
     pub k: Option<usize>,
+    /// The prompt offers the back action (`Back: yes`).
+    pub back: bool,
+}
+
+/// What the stand-in target does on a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// Press button `n`.
+    Click(usize),
+    /// Go back to the previous page.
+    Back,
+    /// Answer the task.
+    Answer,
 }
 
 fn task_hash(task: &str) -> u64 {
@@ -176,6 +189,7 @@ impl LlmStandIn {
         let mut step = 0;
         let mut page = None;
         let mut k = None;
+        let mut back = false;
         let mut in_buttons = false;
         let mut names = Vec::new();
         for line in text.lines() {
@@ -186,6 +200,8 @@ impl LlmStandIn {
             } else if let Some(u) = line.strip_prefix("URL: ") {
                 let url = url::Url::parse(u.trim()).ok()?;
                 page = self.page_of_url(ix, &url);
+            } else if line.starts_with("Back: yes") && !in_buttons {
+                back = true;
             } else if line == "Buttons:" {
                 in_buttons = true;
             } else if let Some(rest) = line.strip_prefix("List exactly ") {
@@ -204,6 +220,7 @@ impl LlmStandIn {
             buttons: self.map_buttons(ix, page, &names),
             labels: names,
             k,
+            back,
         })
     }
 
@@ -213,19 +230,32 @@ impl LlmStandIn {
             .child(task_hash(task))
     }
 
-    /// The target's choice: `Some(button index)` to click, `None` to answer.
-    pub fn choose(&self, shown: &Shown) -> Option<usize> {
+    /// The target's choice. On its hidden path it takes the path's next action (a back step
+    /// only where the prompt offers it); past the path's end it answers; off the path it
+    /// clicks a button leading to a known page (any button when none does), picked by a
+    /// stream keyed by (task, step, page).
+    pub fn choose(&self, shown: &Shown) -> Choice {
         let key = self.task_key(&shown.task);
         let path = self.agent.walk(&self.site, key);
         let i = shown.step as usize;
-        if i >= path.steps.len() || shown.buttons.is_empty() {
-            return None;
+        if i >= path.steps.len() {
+            return Choice::Answer;
         }
         if path.page_before(i) == shown.page {
-            let want = path.steps[i].page;
-            if let Some(n) = shown.buttons.iter().position(|&b| b == Some(want)) {
-                return Some(n);
+            let step = &path.steps[i];
+            if step.action == Action::Back && shown.back {
+                return Choice::Back;
             }
+            if let Some(n) = shown.buttons.iter().position(|&b| b == Some(step.page)) {
+                return Choice::Click(n);
+            }
+        }
+        if shown.buttons.is_empty() {
+            return if shown.back {
+                Choice::Back
+            } else {
+                Choice::Answer
+            };
         }
         // Off the path: a button leading to a known page (any button when none does). With
         // every button known this is a uniform pick among all of them.
@@ -234,16 +264,17 @@ impl LlmStandIn {
             .collect();
         let mut rng = key.rng(i as u64, u64::from(shown.page), Purpose::Other);
         if known.is_empty() {
-            Some(rng.random_range(0..shown.buttons.len()))
+            Choice::Click(rng.random_range(0..shown.buttons.len()))
         } else {
-            Some(known[rng.random_range(0..known.len())])
+            Choice::Click(known[rng.random_range(0..known.len())])
         }
     }
 
     fn target_reply(&self, shown: &Shown) -> (String, Duration, u64) {
         let text = match self.choose(shown) {
-            Some(n) => format!("CLICK [{n}]"),
-            None => "ANSWER: done".to_string(),
+            Choice::Click(n) => format!("CLICK [{n}]"),
+            Choice::Back => "BACK".to_string(),
+            Choice::Answer => "ANSWER: done".to_string(),
         };
         if let Some(r) = &self.target_replay {
             let (d, tokens) = r.next();
@@ -268,7 +299,13 @@ impl LlmStandIn {
             .enumerate()
             .map(|(n, b)| b.unwrap_or(self.site.page_count() as PageId + n as PageId))
             .collect();
-        let truth = self.choose(shown).map(|n| ids[n]);
+        // The back action as one more id, past the buttons'.
+        let back = self.site.page_count() as PageId + ids.len() as PageId;
+        let truth = match self.choose(shown) {
+            Choice::Click(n) => Some(ids[n]),
+            Choice::Back => Some(back),
+            Choice::Answer => None,
+        };
         let mut out = Vec::new();
         let k = shown.k.unwrap_or(3).max(1);
         draft.predict(
@@ -280,8 +317,14 @@ impl LlmStandIn {
         );
         let lines: Vec<String> = out
             .iter()
-            .filter_map(|p| ids.iter().position(|x| x == p))
-            .map(|n| format!("[{n}] {}", shown.labels[n]))
+            .filter_map(|&p| {
+                if p == back {
+                    return Some("BACK".to_string());
+                }
+                ids.iter()
+                    .position(|&x| x == p)
+                    .map(|n| format!("[{n}] {}", shown.labels[n]))
+            })
             .collect();
         let (d, tokens) = match &self.draft_replay {
             Some(r) => r.next(),
@@ -474,7 +517,9 @@ mod tests {
                 .read_prompt(&prompt(i as u32, page, &links), &labels)
                 .unwrap();
             assert_eq!(shown.k, Some(1));
-            let n = st.choose(&shown).expect("clicks on the path");
+            let Choice::Click(n) = st.choose(&shown) else {
+                panic!("clicks on the path")
+            };
             assert_eq!(links[n], step.page);
             // A draft of accuracy 1 at k = 1 names exactly the target's choice.
             let (text, _, _) = st.draft_reply(st.draft.as_ref().unwrap(), &shown);
@@ -483,7 +528,7 @@ mod tests {
         }
         let links = st.site.links(page).to_vec();
         let shown = st.read_prompt(&prompt(3, page, &links), &labels).unwrap();
-        assert_eq!(st.choose(&shown), None, "the last round answers");
+        assert_eq!(st.choose(&shown), Choice::Answer, "the last round answers");
     }
 
     #[test]
@@ -536,8 +581,9 @@ mod tests {
                 buttons: vec![None, Some(2), None],
                 labels: vec!["x".into(), "y".into(), "z".into()],
                 k: None,
+                back: false,
             };
-            assert_eq!(st.choose(&off), Some(1), "task {task}");
+            assert_eq!(st.choose(&off), Choice::Click(1), "task {task}");
         }
     }
 }

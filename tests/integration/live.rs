@@ -680,3 +680,58 @@ fn every_request_goes_through_the_configured_proxy() {
         ))
     );
 }
+
+#[test]
+fn back_actions_go_through_http_and_replay_exactly() {
+    // The stand-in's walker goes back with probability 0.4; the target replies BACK where its
+    // hidden path steps back and the prompt offers it. The live trace records `back`
+    // iterations, a back visit can hit the cache, and the replay serves every iteration as
+    // the live run did.
+    let dir = tempfile::tempdir().unwrap();
+    let mut sc: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("standin.json")).unwrap()).unwrap();
+    sc["agent"]["back_prob"] = 0.4.into();
+    let standin = dir.path().join("standin.json");
+    std::fs::write(&standin, sc.to_string()).unwrap();
+    let site = spawn_server(&["serve-site", standin.to_str().unwrap()]);
+    let llm = spawn_server(&["serve-llm", standin.to_str().unwrap()]);
+    let trace = dir.path().join("spec.jsonl");
+    let out = live_cmd(
+        &fixture("live.json"),
+        &trace,
+        &[
+            "--policy",
+            "speccache",
+            "--sessions",
+            "6",
+            "--site",
+            &site.url,
+            "--llm",
+            &format!("{}v1", llm.url),
+        ],
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let t = read_trace(&trace).unwrap();
+    let actions: Vec<TraceAction> = t
+        .sessions
+        .iter()
+        .flat_map(|s| s.iterations.iter().map(|(_, it)| it.action))
+        .collect();
+    let backs = actions.iter().filter(|a| **a == TraceAction::Back).count();
+    assert!(backs >= 2, "back actions recorded: {actions:?}");
+    assert!(
+        stderr.contains(&format!("{backs} back actions")),
+        "{stderr}"
+    );
+    let v = Command::cargo_bin("specsim")
+        .unwrap()
+        .args(["validate", "--json"])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(v["outcome_agreement"], 1.0, "{v}");
+}
