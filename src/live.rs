@@ -36,13 +36,86 @@ pub mod validate;
 pub mod web;
 pub mod world;
 
-/// An error of live mode: bad configuration, or a run that could not go on.
+/// An error of live mode, named by where it happened.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
-    /// The configuration (file or flags) is invalid.
-    #[error("{0}")]
-    Config(String),
-    /// Something failed while running (server, trace file, ...).
-    #[error("{0}")]
-    Run(String),
+    /// A file could not be read.
+    #[error("{file}: cannot read {what}: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// What it was meant to be (`live config`, ...).
+        what: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is not valid JSON, or a field has the wrong type or an unknown name.
+    #[error("{file}: {at}: {message}")]
+    Parse {
+        /// The file.
+        file: String,
+        /// The field path, or `line L column C`.
+        at: String,
+        /// What is wrong, and the fix when there is an obvious one.
+        message: String,
+    },
+    /// Values are out of range or inconsistent: every problem, by field.
+    #[error("{}", problems.iter().map(|p| format!("{file}: {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        /// The file (or `<flags>`).
+        file: String,
+        /// Every problem found.
+        problems: Vec<crate::scenario::problems::Problem>,
+    },
+    /// An API key could not be read from its environment variable.
+    #[error(transparent)]
+    Key(#[from] chat::KeyError),
+    /// A trace could not be read.
+    #[error(transparent)]
+    Trace(#[from] crate::io::trace::TraceError),
+    /// A trace cannot be validated: it is not a live run's, or lacks a field validation needs.
+    #[error("{file}: {message}")]
+    NotLive {
+        /// The trace.
+        file: String,
+        /// What is missing or wrong.
+        message: String,
+    },
+    /// A server could not listen on its address.
+    #[error("cannot listen on {bind}: {source}")]
+    Listen {
+        /// The address.
+        bind: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An output file could not be opened.
+    #[error("{file}: cannot open for appending: {source}")]
+    Open {
+        /// The file.
+        file: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The trace of a live run could not be written.
+    #[error("cannot write the trace: {0}")]
+    WriteTrace(#[source] std::io::Error),
+}
+
+impl LiveError {
+    /// True when the user's input is at fault (exit 2), false for a failure of the run (1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            LiveError::Read { .. }
+                | LiveError::Parse { .. }
+                | LiveError::Invalid { .. }
+                | LiveError::Key(_)
+                | LiveError::Trace(_)
+                | LiveError::NotLive { .. }
+        )
+    }
 }

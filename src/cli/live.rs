@@ -56,7 +56,11 @@ fn parse_policy(s: &str) -> Result<Policy, String> {
 
 fn bad(e: LiveError) -> CliError {
     CliError {
-        code: EXIT_BAD_INPUT,
+        code: if e.is_bad_input() {
+            EXIT_BAD_INPUT
+        } else {
+            EXIT_FAILURE
+        },
         message: e.to_string(),
     }
 }
@@ -153,7 +157,7 @@ fn clients(setup: &LiveSetup, stop: &Stop) -> Result<Clients, LiveError> {
             stop.clone(),
         )
         .map(|c| Arc::new(c) as Arc<dyn Chat>)
-        .map_err(LiveError::Config)
+        .map_err(LiveError::from)
     };
     Ok(Clients {
         target: chat(&setup.target, "target")?,

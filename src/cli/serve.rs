@@ -184,7 +184,8 @@ pub fn serve_site(a: ServeSiteArgs) -> Result<(), CliError> {
     let scale = check_scale(a.latency_scale)?;
     if let Some(up) = &a.upstream {
         let fetch = delay.unwrap_or(Dist::Constant(0.0));
-        let proxy = Proxy::new(up, fetch, scale, a.net.seed.unwrap_or(42)).map_err(bad)?;
+        let proxy = Proxy::new(up, fetch, scale, a.net.seed.unwrap_or(42))
+            .map_err(|e| bad(e.to_string()))?;
         let bind = format!("{}:{}", a.net.bind, a.net.port);
         let running = proxy::serve(proxy, &bind, a.net.workers as usize).map_err(|e| CliError {
             code: EXIT_FAILURE,
@@ -264,16 +265,17 @@ pub fn serve_llm(a: ServeLlmArgs) -> Result<(), CliError> {
         )));
     }
     let region = a.replay_region.as_deref();
-    let replay =
-        |file: &Option<PathBuf>, model: &Option<String>| -> Result<Option<Replay>, CliError> {
-            let Some(f) = file else {
-                return Ok(None);
-            };
-            let mut r = replay::read(f, model.as_deref(), region).map_err(bad)?;
-            r.scale = a.replay_scale;
-            eprintln!("replaying {} (x {})", r.source, r.scale);
-            Ok(Some(r))
+    let replay = |file: &Option<PathBuf>,
+                  model: &Option<String>|
+     -> Result<Option<Replay>, CliError> {
+        let Some(f) = file else {
+            return Ok(None);
         };
+        let mut r = replay::read(f, model.as_deref(), region).map_err(|e| bad(e.to_string()))?;
+        r.scale = a.replay_scale;
+        eprintln!("replaying {} (x {})", r.source, r.scale);
+        Ok(Some(r))
+    };
     let target_replay = replay(&a.target_replay, &a.target_replay_model)?;
     let draft_replay = replay(&a.draft_replay, &a.draft_replay_model)?;
     if draft_replay.is_some() && draft.is_none() {

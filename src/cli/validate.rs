@@ -24,7 +24,11 @@ pub struct ValidateArgs {
 
 pub fn run(a: ValidateArgs) -> Result<(), CliError> {
     let v = validate(&a.trace, a.baseline.as_deref()).map_err(|e| CliError {
-        code: EXIT_BAD_INPUT,
+        code: if e.is_bad_input() {
+            EXIT_BAD_INPUT
+        } else {
+            EXIT_FAILURE
+        },
         message: e.to_string(),
     })?;
     let text = if a.json {

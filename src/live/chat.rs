@@ -26,17 +26,41 @@ impl fmt::Debug for ApiKey {
     }
 }
 
+/// An API key that could not be read: the endpoint's field and the variable, never a value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The variable is not set.
+    #[error("{path}.api_key_env: environment variable {var} is not set (export it, or remove api_key_env for servers without keys)")]
+    NotSet {
+        /// The endpoint (`target`, `drafts[0]`).
+        path: String,
+        /// The variable.
+        var: String,
+    },
+    /// The variable is empty.
+    #[error("{path}.api_key_env: environment variable {var} is empty")]
+    Empty {
+        /// The endpoint.
+        path: String,
+        /// The variable.
+        var: String,
+    },
+}
+
 impl ApiKey {
     /// Reads the key from environment variable `var`; the error names the variable only.
-    pub fn from_env(var: &str, path: &str) -> Result<ApiKey, String> {
+    pub fn from_env(var: &str, path: &str) -> Result<ApiKey, KeyError> {
+        let names = || (path.to_string(), var.to_string());
         match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Ok(ApiKey(v.trim().to_string())),
-            Ok(_) => Err(format!(
-                "{path}.api_key_env: environment variable {var} is empty"
-            )),
-            Err(_) => Err(format!(
-                "{path}.api_key_env: environment variable {var} is not set (export it, or remove api_key_env for servers without keys)"
-            )),
+            Ok(_) => {
+                let (path, var) = names();
+                Err(KeyError::Empty { path, var })
+            }
+            Err(_) => {
+                let (path, var) = names();
+                Err(KeyError::NotSet { path, var })
+            }
         }
     }
 
@@ -138,7 +162,7 @@ impl ChatClient {
         seed: u64,
         proxy: Option<ureq::Proxy>,
         stop: Stop,
-    ) -> Result<ChatClient, String> {
+    ) -> Result<ChatClient, KeyError> {
         let key = match &endpoint.spec.api_key_env {
             Some(var) => Some(ApiKey::from_env(var, path)?),
             None => None,
@@ -296,7 +320,9 @@ mod tests {
 
     #[test]
     fn missing_key_variable_is_named_not_valued() {
-        let e = ApiKey::from_env("SPECSIM_TEST_SURELY_UNSET_VAR", "target").unwrap_err();
+        let e = ApiKey::from_env("SPECSIM_TEST_SURELY_UNSET_VAR", "target")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with(
             "target.api_key_env: environment variable SPECSIM_TEST_SURELY_UNSET_VAR is not set"
         ));

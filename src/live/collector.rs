@@ -312,8 +312,9 @@ pub fn serve(
     workers: usize,
     max_body: usize,
 ) -> Result<(Running, Arc<Counters>, u64), LiveError> {
-    let (file, dropped) = open_output(out).map_err(|e| {
-        LiveError::Run(format!("{}: cannot open for appending: {e}", out.display()))
+    let (file, dropped) = open_output(out).map_err(|source| LiveError::Open {
+        file: out.display().to_string(),
+        source,
     })?;
     let counters = Arc::new(Counters::default());
     let sink = Arc::new(Sink {

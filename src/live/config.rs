@@ -345,8 +345,10 @@ fn endpoint(spec: &EndpointSpec, path: &str, p: &mut Problems) -> Option<Endpoin
 impl LiveConfig {
     /// Reads a configuration file; errors name the file and the field or line.
     pub fn read(path: &Path) -> Result<LiveConfig, LiveError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            LiveError::Config(format!("{}: cannot read live config: {e}", path.display()))
+        let text = std::fs::read_to_string(path).map_err(|source| LiveError::Read {
+            file: path.display().to_string(),
+            what: "live config",
+            source,
         })?;
         Self::parse(&text, &path.display().to_string())
     }
@@ -369,7 +371,11 @@ impl LiveConfig {
             if m.starts_with("unknown field `api_key`") {
                 m.push_str(" (keys never go in files: put it in an environment variable and name that in `api_key_env`)");
             }
-            LiveError::Config(format!("{source}: {at}: {m}"))
+            LiveError::Parse {
+                file: source.to_string(),
+                at,
+                message: m,
+            }
         })
     }
 
@@ -452,8 +458,10 @@ impl LiveConfig {
             .filter_map(|(i, d)| endpoint(d, &index("drafts", i), &mut p))
             .collect();
         if !p.is_empty() {
-            let lines: Vec<String> = p.items().iter().map(|x| format!("{source}: {x}")).collect();
-            return Err(LiveError::Config(lines.join("\n")));
+            return Err(LiveError::Invalid {
+                file: source.to_string(),
+                problems: p.into_vec(),
+            });
         }
         let tasks = if self.tasks.is_empty() {
             (0..self.sessions).map(|i| format!("task {i}")).collect()

@@ -19,7 +19,10 @@ impl Running {
     /// Binds `bind` (`127.0.0.1:0` picks a free port) and serves `router` with `workers`
     /// runtime threads.
     pub fn start(bind: &str, workers: usize, router: axum::Router) -> Result<Running, LiveError> {
-        let fail = |e: std::io::Error| LiveError::Run(format!("cannot listen on {bind}: {e}"));
+        let fail = |source: std::io::Error| LiveError::Listen {
+            bind: bind.to_string(),
+            source,
+        };
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers.clamp(1, 64))
             .enable_all()

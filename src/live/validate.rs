@@ -193,7 +193,10 @@ pub fn live_measured(trace: &Trace) -> Result<Measured, LiveError> {
 }
 
 fn bad(file: &str, m: impl std::fmt::Display) -> LiveError {
-    LiveError::Config(format!("{file}: {m}"))
+    LiveError::NotLive {
+        file: file.to_string(),
+        message: m.to_string(),
+    }
 }
 
 fn meta_str<'a>(trace: &'a Trace, k: &str) -> Option<&'a str> {
@@ -368,8 +371,8 @@ fn simulate(
 }
 
 fn load(path: &Path) -> Result<(Trace, Replay), LiveError> {
-    let trace = read_trace(path).map_err(|e| LiveError::Config(e.to_string()))?;
-    let replay = load_trace(path).map_err(|e| LiveError::Config(e.to_string()))?;
+    let trace = read_trace(path)?;
+    let replay = load_trace(path)?;
     Ok((trace, replay))
 }
 

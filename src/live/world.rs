@@ -338,7 +338,7 @@ impl<W: Write, X: Exec> LiveWorld<W, X> {
             return;
         }
         if let Err(e) = self.writer.write(&line) {
-            self.error = Some(LiveError::Run(format!("cannot write the trace: {e}")));
+            self.error = Some(LiveError::WriteTrace(e));
         }
     }
 

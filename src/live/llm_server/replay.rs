@@ -68,13 +68,63 @@ impl Replay {
     }
 }
 
+/// A measurement file that cannot be replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The file could not be read or parsed.
+    #[error(transparent)]
+    Data(#[from] crate::data::fit::samples::DataError),
+    /// No model name contains the filter.
+    #[error("{file}: no model name contains {filter:?}")]
+    NoModel {
+        /// The file.
+        file: String,
+        /// The `--*-model` filter.
+        filter: String,
+    },
+    /// Several models match the filter.
+    #[error("{file}: {count} models match {filter}; give text that matches exactly one, e.g. one of: {examples}")]
+    Ambiguous {
+        /// The file.
+        file: String,
+        /// How many match.
+        count: usize,
+        /// The filter as given.
+        filter: String,
+        /// Up to eight of them.
+        examples: String,
+    },
+    /// A model or region filter on an llmperf file, which holds one provider and model.
+    #[error("{file}: an llmperf file holds one provider and model; choose the file instead of a model or region filter")]
+    Filtered {
+        /// The file.
+        file: String,
+    },
+    /// Neither a thefastest.ai nor an llmperf file.
+    #[error("{file}: expected thefastest.ai measurements (.jsonl) or llmperf results (.json), got extension {ext:?}")]
+    Extension {
+        /// The file.
+        file: String,
+        /// Its extension.
+        ext: String,
+    },
+    /// The selection has no successful rows.
+    #[error("{file}: no successful rows for {what}")]
+    Empty {
+        /// The file.
+        file: String,
+        /// The selection.
+        what: String,
+    },
+}
+
 /// Reads the rows of `path` (see the module docs for the formats and filters).
-pub fn read(path: &Path, model: Option<&str>, region: Option<&str>) -> Result<Replay, String> {
+pub fn read(path: &Path, model: Option<&str>, region: Option<&str>) -> Result<Replay, ReplayError> {
     let name = path.display().to_string();
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let (rows, what) = match ext {
         "jsonl" => {
-            let all = thefastest::read(path).map_err(|e| e.to_string())?;
+            let all = thefastest::read(path)?;
             let mut models: Vec<&str> = all
                 .iter()
                 .map(|m| m.model.as_str())
@@ -89,19 +139,19 @@ pub fn read(path: &Path, model: Option<&str>, region: Option<&str>) -> Result<Re
             let chosen = match models.as_slice() {
                 [one] => one.to_string(),
                 [] => {
-                    return Err(format!(
-                        "{name}: no model name contains {:?}",
-                        model.unwrap_or("")
-                    ))
+                    return Err(ReplayError::NoModel {
+                        file: name,
+                        filter: model.unwrap_or("").to_string(),
+                    })
                 }
                 many => {
                     let shown: Vec<&str> = many.iter().take(8).copied().collect();
-                    return Err(format!(
-                        "{name}: {} models match {}; give text that matches exactly one, e.g. one of: {}",
-                        many.len(),
-                        model.map_or("(no filter)".to_string(), |f| format!("{f:?}")),
-                        shown.join(", ")
-                    ));
+                    return Err(ReplayError::Ambiguous {
+                        file: name,
+                        count: many.len(),
+                        filter: model.map_or("(no filter)".to_string(), |f| format!("{f:?}")),
+                        examples: shown.join(", "),
+                    });
                 }
             };
             let rows: Vec<Row> = all
@@ -121,32 +171,27 @@ pub fn read(path: &Path, model: Option<&str>, region: Option<&str>) -> Result<Re
         }
         "json" => {
             if model.is_some() || region.is_some() {
-                return Err(format!(
-                    "{name}: an llmperf file holds one provider and model; choose the file instead of a model or region filter"
-                ));
+                return Err(ReplayError::Filtered { file: name });
             }
-            let p = llmperf::read_file(path).map_err(|e| e.to_string())?;
-            let rows = p
-                .ok
-                .iter()
-                .map(|r| Row {
-                    latency: r.e2e,
-                    tokens: r.output_tokens.round() as u64,
-                })
-                .collect();
-            (
-                rows,
-                format!("llmperf {}, end_to_end_latency_s", p.name),
-            )
+            let p = llmperf::read_file(path)?;
+            let rows =
+                p.ok.iter()
+                    .map(|r| Row {
+                        latency: r.e2e,
+                        tokens: r.output_tokens.round() as u64,
+                    })
+                    .collect();
+            (rows, format!("llmperf {}, end_to_end_latency_s", p.name))
         }
         _ => {
-            return Err(format!(
-                "{name}: expected thefastest.ai measurements (.jsonl) or llmperf results (.json), got extension {ext:?}"
-            ))
+            return Err(ReplayError::Extension {
+                file: name,
+                ext: ext.to_string(),
+            })
         }
     };
     if rows.is_empty() {
-        return Err(format!("{name}: no successful rows for {what}"));
+        return Err(ReplayError::Empty { file: name, what });
     }
     let source = format!("{name} ({what}, {} rows)", rows.len());
     Ok(Replay::new(source, rows, 1.0))

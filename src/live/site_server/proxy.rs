@@ -70,21 +70,46 @@ pub struct Upstream {
     pub body: Vec<u8>,
 }
 
+/// An `--upstream` that cannot be proxied.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// Not a URL.
+    #[error("--upstream: {upstream:?} is not a URL ({source})")]
+    NotAUrl {
+        /// As given.
+        upstream: String,
+        /// Why.
+        #[source]
+        source: url::ParseError,
+    },
+    /// Neither http nor https.
+    #[error("--upstream: {upstream:?}: only http and https upstreams are allowed")]
+    Scheme {
+        /// As given.
+        upstream: String,
+    },
+    /// A query or fragment.
+    #[error("--upstream: {upstream:?}: give an origin with an optional path prefix, no query or fragment")]
+    NotAnOrigin {
+        /// As given.
+        upstream: String,
+    },
+}
+
 impl Proxy {
     /// A proxy to `upstream` (`http://host:port`, optionally with a path prefix), delaying
     /// each response by a draw from `fetch` times `scale`, keyed by `seed`.
-    pub fn new(upstream: &str, fetch: Dist, scale: f64, seed: u64) -> Result<Proxy, String> {
-        let mut url = Url::parse(upstream)
-            .map_err(|e| format!("--upstream: {upstream:?} is not a URL ({e})"))?;
+    pub fn new(upstream: &str, fetch: Dist, scale: f64, seed: u64) -> Result<Proxy, UpstreamError> {
+        let given = || upstream.to_string();
+        let mut url = Url::parse(upstream).map_err(|source| UpstreamError::NotAUrl {
+            upstream: given(),
+            source,
+        })?;
         if url.scheme() != "http" && url.scheme() != "https" {
-            return Err(format!(
-                "--upstream: {upstream:?}: only http and https upstreams are allowed"
-            ));
+            return Err(UpstreamError::Scheme { upstream: given() });
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(format!(
-                "--upstream: {upstream:?}: give an origin with an optional path prefix, no query or fragment"
-            ));
+            return Err(UpstreamError::NotAnOrigin { upstream: given() });
         }
         if !url.path().ends_with('/') {
             let p = format!("{}/", url.path());
