@@ -161,9 +161,9 @@ def live_with_ci(sessions, baseline):
 def estimate_walker(sessions, graph):
     """Rounds, back-tracking and avoid_visited of the walker, from the paths of a run.
 
-    A click on the page before the current one in the session's history is a back (the live
-    agent has no back action: going back is a click). back_prob = backs / decisions made with
-    a page to go back to. avoid_visited: the value under which the forward clicks are more
+    A `back` action returns to the page before the current one in the session's history (the
+    live agent's back action, as the walker's). back_prob = backs / decisions made with a page
+    to go back to. avoid_visited: the value under which the forward clicks are more
     likely, each click being uniform over the page's links (false) or over its links not yet
     visited, when there are any (true).
     """
@@ -194,14 +194,15 @@ def estimate_walker(sessions, graph):
         history = [root]
         visited = {root}
         for it in its:
-            if it.get("action") != "click" or it.get("page") is None:
+            action = it.get("action")
+            if action not in ("click", "back") or it.get("page") is None:
                 continue
             p = page_id(it["page"])
             if p is None:
                 unknown += 1
             if len(history) > 1:
                 can_back += 1
-                if p == history[-2]:
+                if action == "back":
                     backs += 1
                     history.pop()
                     continue
