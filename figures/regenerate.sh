@@ -16,6 +16,8 @@ rm -rf figures/default figures/paper-grid figures/draft-latency
 "$bin" plot "$work/paper-grid" --out figures/paper-grid \
   --axis width --second-axis cache.capacity --at 'drafts[0].accuracy.top1=0.6'
 
+# The draft-latency study's sweep, drawn here with every metric (docs/plots.md). The study
+# figures and tables in figures/studies/ come from scripts/studies/run.sh (docs/studies.md).
 "$bin" sweep scenarios/studies/draft-latency.json --out "$work/draft-latency" --quiet
 "$bin" plot "$work/draft-latency" --out figures/draft-latency \
   --second-axis target.latency.median
