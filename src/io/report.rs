@@ -120,6 +120,9 @@ pub struct PolicyRow {
     pub hidden_web_fraction_ci_lo: Option<f64>,
     pub hidden_web_fraction_ci_hi: Option<f64>,
     pub fetch_load: Option<f64>,
+    /// Absent from reports before it was reported (read as `null`).
+    #[serde(default)]
+    pub demand_fetch_load: Option<f64>,
     /// Absent from schema-1 reports (read as `false`).
     #[serde(default)]
     pub fetch_overloaded: bool,
@@ -263,6 +266,7 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         hidden_web_fraction_ci_lo: exposed_fraction.and_then(|e| finite(1.0 - e.hi)),
         hidden_web_fraction_ci_hi: exposed_fraction.and_then(|e| finite(1.0 - e.lo)),
         fetch_load: None,
+        demand_fetch_load: None,
         fetch_overloaded: false,
         prefetches_per_session: per_session(|m| m.prefetch_issued),
         prefetch_used_per_session: per_session(|m| m.prefetch_used),
@@ -289,13 +293,18 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
 /// keeps growing past 1 when the queues do (a busy fraction would stop at 1). `None` for
 /// unlimited slots, a single session, or sessions that all arrive at once (an infinite
 /// arrival rate: then the run is flagged, a batch sharing limited slots has no steady state).
+///
+/// With `sheds` (stale prefetches are cancelled), prefetch work adapts to the slots left and
+/// cannot make the queue grow without bound: stability is then judged on the demand load
+/// (`demand_work`, start pages and misses), the second value returned.
 pub fn fetch_load(
     runs: &[&RunMetrics],
     slots: Option<u32>,
     spans: &[Nanos],
-) -> (Option<f64>, bool) {
+    sheds: bool,
+) -> (Option<f64>, Option<f64>, bool) {
     let Some(slots) = slots else {
-        return (None, false);
+        return (None, None, false);
     };
     let sessions: u64 = runs.iter().map(|m| m.session_latencies.len() as u64).sum();
     let gaps: u64 = runs
@@ -304,15 +313,17 @@ pub fn fetch_load(
         .sum();
     let span: u64 = spans.iter().sum();
     if gaps == 0 {
-        return (None, false);
+        return (None, None, false);
     }
     if span == 0 {
-        return (None, true);
+        return (None, None, true);
     }
-    let work: u64 = runs.iter().map(|m| m.fetch_work).sum();
     let rate = gaps as f64 / span as f64;
-    let rho = rate * (work as f64 / sessions as f64) / f64::from(slots);
-    (Some(rho), rho >= 1.0)
+    let load = |work: u64| rate * (work as f64 / sessions as f64) / f64::from(slots);
+    let rho = load(runs.iter().map(|m| m.fetch_work).sum());
+    let demand = load(runs.iter().map(|m| m.demand_work).sum());
+    let over = if sheds { demand >= 1.0 } else { rho >= 1.0 };
+    (Some(rho), Some(demand), over)
 }
 
 impl Report {
@@ -342,7 +353,8 @@ impl Report {
             .map(|&(i, p)| {
                 let runs = column(i);
                 let mut row = policy_row(p.name(), &runs, &baseline);
-                (row.fetch_load, row.fetch_overloaded) = fetch_load(&runs, slots, &spans);
+                (row.fetch_load, row.demand_fetch_load, row.fetch_overloaded) =
+                    fetch_load(&runs, slots, &spans, scenario.model.cancel_stale);
                 row
             })
             .collect();
@@ -590,19 +602,36 @@ mod tests {
         let s = 1_000_000_000;
         let runs = [run(0, 1, 3, 18 * s), run(0, 1, 3, 18 * s)];
         let r: Vec<&RunMetrics> = runs.iter().collect();
-        let (rho, over) = fetch_load(&r, Some(2), &[20 * s, 20 * s]);
+        let (rho, _, over) = fetch_load(&r, Some(2), &[20 * s, 20 * s], false);
         assert!((rho.unwrap() - 0.3).abs() < 1e-12 && !over);
         // Ten times the work: 3.0, far past 1 (a busy fraction would stop at 1).
         let runs = [run(0, 1, 3, 180 * s), run(0, 1, 3, 180 * s)];
         let r: Vec<&RunMetrics> = runs.iter().collect();
-        let (rho, over) = fetch_load(&r, Some(2), &[20 * s, 20 * s]);
+        let (rho, demand, over) = fetch_load(&r, Some(2), &[20 * s, 20 * s], false);
         assert!((rho.unwrap() - 3.0).abs() < 1e-12 && over);
+        // Shedding stale prefetches: judged on the demand work (here none), not flagged.
+        assert_eq!(demand, Some(0.0));
+        let (_, _, over) = fetch_load(&r, Some(2), &[20 * s, 20 * s], true);
+        assert!(!over, "prefetch work that can be shed does not overload");
+        let mut heavy = [run(0, 1, 3, 180 * s), run(0, 1, 3, 180 * s)];
+        for m in &mut heavy {
+            m.demand_work = 60 * s;
+        }
+        let r2: Vec<&RunMetrics> = heavy.iter().collect();
+        let (_, demand, over) = fetch_load(&r2, Some(2), &[20 * s, 20 * s], true);
+        assert!(
+            (demand.unwrap() - 1.0).abs() < 1e-12 && over,
+            "demand alone fills them"
+        );
         // Unlimited slots: no load; all at once with limited slots: a batch, flagged.
-        assert_eq!(fetch_load(&r, None, &[20 * s, 20 * s]), (None, false));
-        assert_eq!(fetch_load(&r, Some(2), &[0, 0]), (None, true));
+        assert_eq!(
+            fetch_load(&r, None, &[20 * s, 20 * s], false),
+            (None, None, false)
+        );
+        assert_eq!(fetch_load(&r, Some(2), &[0, 0], false), (None, None, true));
         // A single session per replication has no arrival rate.
         let one = [run(0, 1, 1, s)];
         let r: Vec<&RunMetrics> = one.iter().collect();
-        assert_eq!(fetch_load(&r, Some(2), &[0]), (None, false));
+        assert_eq!(fetch_load(&r, Some(2), &[0], false), (None, None, false));
     }
 }

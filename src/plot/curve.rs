@@ -43,7 +43,7 @@ impl Curve {
             )));
         }
         let by_second = plan.second.is_some();
-        let mut subtitle = String::from("lines: mean over replications; bands: 95% CI");
+        let mut subtitle = format!("lines: {}; bands: 95% CI", metric.aggregation());
         if by_second {
             subtitle = format!("policy {}; {subtitle}", plan.policy);
         }

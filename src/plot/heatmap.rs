@@ -54,8 +54,9 @@ impl Heatmap {
             )));
         }
         let subtitle = format!(
-            "policy {}; cells: mean over replications{}",
+            "policy {}; cells: {}{}",
             plan.policy,
+            metric.aggregation(),
             plan.fixed_note()
         );
         Ok(Heatmap {

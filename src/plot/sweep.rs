@@ -20,6 +20,14 @@ pub enum Metric {
 impl Metric {
     pub const ALL: [Metric; 3] = [Metric::Speedup, Metric::WebReduction, Metric::HitRate];
 
+    /// How the value of a cell pools its replications (docs/report.md).
+    pub fn aggregation(self) -> &'static str {
+        match self {
+            Metric::Speedup | Metric::WebReduction => "ratio of sums pooled over replications",
+            Metric::HitRate => "mean over replications",
+        }
+    }
+
     /// The name used on the command line and in file names.
     pub fn name(self) -> &'static str {
         match self {

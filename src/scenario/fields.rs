@@ -79,10 +79,20 @@ const FIELDS: &[(&str, &str, Kind)] = &[
     ("cache.capacity", "cache capacity", Value(Some("pages"))),
     ("cache.eviction", "cache eviction", Value(None)),
     ("cache.scope", "cache scope", Value(None)),
+    (
+        "cache.list_order",
+        "draft list order in the cache",
+        Value(None),
+    ),
     ("fetcher.slots", "concurrent fetch slots", Value(None)),
     (
         "fetcher.demand_priority",
         "demand fetches first",
+        Value(None),
+    ),
+    (
+        "fetcher.cancel_stale",
+        "stale prefetches cancelled",
         Value(None),
     ),
     ("fetch", "fetch latency", Dist(S)),

@@ -107,6 +107,9 @@ pub struct RunMetrics {
     /// fetch load a run offers is this per session times the session arrival rate, over the
     /// slots.
     pub fetch_work: u64,
+    /// Fetch slot time used by demand fetches (start pages and misses): the part of
+    /// `fetch_work` that cancelling stale prefetches cannot shed, nanoseconds.
+    pub demand_work: u64,
     /// Draft calls.
     pub draft_calls: u64,
     /// Draft output tokens.

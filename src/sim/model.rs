@@ -694,6 +694,9 @@ impl SpecCache {
         fetch.state = FetchState::Done;
         let fetch = *fetch;
         let web = now.since(fetch.requested);
+        if fetch.demand {
+            self.metrics.demand_work += now.since(fetch.started);
+        }
         if fetch.in_cache {
             let cache = &mut self.caches[fetch.cache as usize];
             if cache.peek(fetch.page).is_some_and(|e| e.fetch == f) {
