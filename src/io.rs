@@ -4,8 +4,9 @@
 //!   and trajectories to replay.
 //! - [`report`]: the run report (one flat row per policy); [`stats`]: the estimators behind it.
 //! - [`results`]: sweep results (CSV, JSONL, manifest), merged across shards.
-//! - [`output`]: atomic file writes.
+//! - [`input`]: reading input files with a size cap; [`output`]: atomic file writes.
 
+pub mod input;
 pub mod output;
 pub mod replay;
 pub mod report;

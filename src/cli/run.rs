@@ -104,10 +104,7 @@ fn trace_scenario(trace: &std::path::Path, seed: Option<u64>) -> Result<Scenario
     );
     let mut scenario = Scenario::for_replay(trace, std::sync::Arc::new(replay))?;
     if let Some(s) = seed {
-        let mut file = scenario.file.clone();
-        file.seed = s;
-        scenario =
-            Scenario::build_replaying(file, &scenario.source, None, scenario.replay.clone())?;
+        scenario = scenario.with_seed(s)?;
     }
     Ok(scenario)
 }

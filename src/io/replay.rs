@@ -246,7 +246,7 @@ impl Replay {
             };
             let bad =
                 |m: String| TraceError::at(file, 1, "graph", format!("{}: {m}", path.display()));
-            let gf = GraphFile::read(&path).map_err(bad)?;
+            let gf = GraphFile::read(&path).map_err(|e| bad(e.to_string()))?;
             let mut p = Problems::new();
             let site = gf.build("graph", &mut p).ok_or_else(|| {
                 let msgs: Vec<String> = p.items().iter().map(|x| x.to_string()).collect();

@@ -266,7 +266,7 @@ impl Report {
             .policies
             .iter()
             .enumerate()
-            .filter(|(_, p)| scenario.file.policies.contains(p))
+            .filter(|(_, p)| scenario.requested.contains(p))
             .collect();
         let policies = shown
             .iter()
@@ -296,13 +296,13 @@ impl Report {
             version: env!("CARGO_PKG_VERSION").into(),
             schema: SCHEMA_VERSION,
             scenario: scenario.name().to_string(),
-            seed: scenario.file.seed,
-            replications: scenario.file.replications,
-            sessions: scenario.file.sessions,
+            seed: scenario.seed,
+            replications: scenario.replications,
+            sessions: scenario.sessions,
             site_pages: scenario.model.site.page_count() as u64,
             site_median_out_degree: scenario.model.site.median_out_degree(),
-            width: scenario.file.width,
-            cache_capacity: scenario.file.cache.capacity,
+            width: scenario.model.width as u32,
+            cache_capacity: scenario.model.cache_capacity as u32,
             policies,
             distributions,
         }

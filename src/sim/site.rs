@@ -312,23 +312,69 @@ impl GraphFile {
         Some(Site::from_parts(pages, &self.edges, self.root, overrides))
     }
 
-    /// Reads a graph file.
-    pub fn read(file: &Path) -> Result<GraphFile, String> {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))?;
+    /// Reads a graph file (a regular file within the input size cap).
+    pub fn read(file: &Path) -> Result<GraphFile, GraphFileError> {
+        let text = crate::io::input::read_text(file).map_err(GraphFileError::Input)?;
         let de = &mut serde_json::Deserializer::from_str(&text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            format!("{path}: {}", e.into_inner())
+        serde_path_to_error::deserialize(de).map_err(|e| GraphFileError::Parse {
+            path: e.path().to_string(),
+            message: e.into_inner().to_string(),
         })
     }
 }
 
+/// A graph file that cannot be read or parsed (the message leaves out the file, which the
+/// caller names).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GraphFileError {
+    /// Missing, unreadable, not a regular file, or over the size cap.
+    #[error("{}", .0.reason())]
+    Input(crate::io::input::InputError),
+    /// Not the edge-list JSON format.
+    #[error("{path}: {message}")]
+    Parse {
+        /// Field path (`.` for the whole document).
+        path: String,
+        /// What serde said.
+        message: String,
+    },
+}
+
 impl SiteSpec {
-    /// Validates the spec and builds the site; `base` resolves relative file paths.
+    /// The graph file a `file` spec names, resolved against `base`.
+    pub fn graph_path(&self, base: Option<&Path>) -> Option<PathBuf> {
+        match self {
+            SiteSpec::File { path } => Some(match base {
+                Some(b) if path.is_relative() => b.join(path),
+                _ => path.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Validates the spec and builds the site, reading a `file` spec's graph itself; `base`
+    /// resolves relative file paths.
     pub fn build(
         &self,
         path: &str,
         base: Option<&Path>,
+        key: StreamKey,
+        p: &mut Problems,
+    ) -> Option<Site> {
+        let graph = self.graph_path(base).map(|f| {
+            let g = GraphFile::read(&f);
+            (f, g)
+        });
+        let graph = graph.as_ref().map(|(f, g)| (f.as_path(), g.as_ref()));
+        self.build_loaded(path, graph, key, p)
+    }
+
+    /// Validates the spec and builds the site; `graph` is the graph file a `file` spec names,
+    /// already read (see [`SiteSpec::graph_path`]), with its path.
+    pub fn build_loaded(
+        &self,
+        path: &str,
+        graph: Option<(&Path, Result<&GraphFile, &GraphFileError>)>,
         key: StreamKey,
         p: &mut Problems,
     ) -> Option<Site> {
@@ -363,19 +409,17 @@ impl SiteSpec {
                 ))
             }
             SiteSpec::Inline(g) => g.build(path, p),
-            SiteSpec::File { path: file } => {
-                let full = match base {
-                    Some(b) if file.is_relative() => b.join(file),
-                    _ => file.clone(),
-                };
-                match GraphFile::read(&full) {
-                    Ok(g) => g.build(&format!("{path}(file {})", full.display()), p),
-                    Err(e) => {
-                        p.push(join(path, "path"), format!("{}: {e}", full.display()));
-                        None
-                    }
+            SiteSpec::File { .. } => match graph {
+                Some((full, Ok(g))) => g.build(&format!("{path}(file {})", full.display()), p),
+                Some((full, Err(e))) => {
+                    p.push(join(path, "path"), format!("{}: {e}", full.display()));
+                    None
                 }
-            }
+                None => {
+                    p.push(join(path, "path"), "the graph file was not read");
+                    None
+                }
+            },
         }
     }
 }

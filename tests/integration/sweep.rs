@@ -280,3 +280,135 @@ fn bad_shard_and_mismatched_merge_are_rejected() {
             "is a shard of a different scenario",
         ));
 }
+
+/// Issue 16: `merge` overwrote an existing `--out` while `sweep` refuses one.
+#[test]
+fn merge_refuses_an_existing_non_empty_out() {
+    let t = tempfile::tempdir().unwrap();
+    let mut v = scenario(false);
+    v["sweep"]["grid"] = json!([{"path": "width", "values": [1, 2]}]);
+    let scn = write_scenario(t.path(), &v);
+    sweep(&scn, &t.path().join("s1"), &["--shard", "1/2"]);
+    sweep(&scn, &t.path().join("s2"), &["--shard", "2/2"]);
+    let out = t.path().join("merged");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    specsim()
+        .arg("merge")
+        .args(["s1", "s2"].map(|s| t.path().join(s)))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "exists and is not empty; merge writes results.jsonl, results.csv, manifest.json there and never overwrites results",
+        ));
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert!(!out.join("manifest.json").exists());
+    // An empty directory is fine.
+    let empty = t.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    specsim()
+        .arg("merge")
+        .args(["s1", "s2"].map(|s| t.path().join(s)))
+        .arg("--out")
+        .arg(&empty)
+        .assert()
+        .success();
+    assert_eq!(read(&empty).1.lines().count(), 2 * 3);
+}
+
+/// Issue 16: a missing shard was listed as every one of its raw cell ids.
+#[test]
+fn a_missing_shard_is_summarised_not_listed() {
+    let t = tempfile::tempdir().unwrap();
+    let scn = write_scenario(t.path(), &scenario(false));
+    sweep(&scn, &t.path().join("s1"), &["--shard", "1/3"]);
+    sweep(&scn, &t.path().join("s3"), &["--shard", "3/3"]);
+    // Shard 2 stopped after 2 of its 6 cells.
+    sweep(
+        &scn,
+        &t.path().join("s2"),
+        &["--shard", "2/3", "--max-cells", "2"],
+    );
+    let out = specsim()
+        .arg("merge")
+        .args(["s1", "s3"].map(|s| t.path().join(s)))
+        .arg("--out")
+        .arg(t.path().join("m1"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("error: 6 cells missing from every shard: shard 2/3 was not given (6 cells) (cells are numbered 0..17 in enumeration order)"),
+        "{err}"
+    );
+    let ids: Value = serde_json::from_str(&read(&t.path().join("s1")).2).unwrap();
+    for id in ids["cell_ids"].as_array().unwrap() {
+        assert!(!err.contains(id.as_str().unwrap()), "raw cell id in {err}");
+    }
+    let out = specsim()
+        .arg("merge")
+        .args(["s1", "s2", "s3"].map(|s| t.path().join(s)))
+        .arg("--out")
+        .arg(t.path().join("m2"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("4 cells missing from every shard: shard 2/3 is incomplete (4 of its 6 cells missing: cells 7, 10, 13, 16;"),
+        "{err}"
+    );
+}
+
+/// Issue 16: Slurm task 3 of a 3-task array blamed shard `4/3`, which the user never typed,
+/// and the `--help` example named its output after the task but ran another shard.
+#[test]
+fn slurm_ids_are_explained_and_the_help_example_is_true() {
+    let t = tempfile::tempdir().unwrap();
+    let mut v = scenario(false);
+    v["sweep"]["grid"] = json!([{"path": "width", "values": [1, 2, 3, 4, 5, 6, 7, 8]}]);
+    v["replications"] = 2.into();
+    v["sessions"] = 2.into();
+    let scn = write_scenario(t.path(), &v);
+    let out = specsim()
+        .arg("sweep")
+        .arg(&scn)
+        .arg("--out")
+        .arg(t.path().join("x"))
+        .env("SLURM_ARRAY_TASK_ID", "3")
+        .env("SLURM_ARRAY_TASK_COUNT", "3")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("SLURM_ARRAY_TASK_ID=3 is not a task of the array (SLURM_ARRAY_TASK_MIN unset (0), SLURM_ARRAY_TASK_COUNT=3): the task IDs run 0..=2, and the shard is read from the ID as 0-based"),
+        "{err}"
+    );
+    assert!(!err.contains("4/3"), "{err}");
+    // The help's example: task 3 of 8 runs shard 4/8, and the help says so.
+    let help = specsim().args(["sweep", "--help"]).output().unwrap().stdout;
+    let help = String::from_utf8(help).unwrap();
+    assert!(
+        help.contains("SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=8 specsim sweep grid.json --out results/task3"),
+        "{help}"
+    );
+    assert!(help.contains("task 3 of 8 runs shard 4/8"), "{help}");
+    let dir = t.path().join("task3");
+    specsim()
+        .args(["sweep", "--quiet", "--out"])
+        .arg(&dir)
+        .arg(&scn)
+        .env("SLURM_ARRAY_TASK_ID", "3")
+        .env("SLURM_ARRAY_TASK_COUNT", "8")
+        .assert()
+        .success();
+    let m: Value = serde_json::from_str(&read(&dir).2).unwrap();
+    assert_eq!(m["shard"], "4/8");
+}
