@@ -5,8 +5,10 @@
 //! Building a scenario is three steps: parse ([`ScenarioFile::parse`] or
 //! [`ScenarioFile::read`]), read the files it refers to ([`load::load_references`], through a
 //! [`Loader`] that a sweep serves from its cache), then validate each part.
+//! [`limits`] bounds every size field and estimates what a run will cost before it starts.
 
 pub mod file;
+pub mod limits;
 pub mod load;
 pub mod problems;
 mod validate;

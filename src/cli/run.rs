@@ -34,6 +34,10 @@ pub struct RunArgs {
     /// Also draw the report's figures (SVG and PNG) into this directory.
     #[arg(long)]
     plots: Option<PathBuf>,
+    /// Refuse a run estimated to need more memory than this (e.g. 512M, 8G; default: the
+    /// memory this machine has available).
+    #[arg(long, value_parser = crate::scenario::limits::parse_size)]
+    max_memory: Option<u64>,
 }
 
 pub fn run(a: RunArgs) -> Result<(), CliError> {
@@ -46,6 +50,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         Some(t) => trace_scenario(t, a.seed)?,
         None => load_scenario(a.scenario.as_deref(), a.seed)?,
     };
+    super::sweep::check_memory(&scenario, a.threads, a.max_memory)?;
     let started = Instant::now();
     let outcome = with_threads(a.threads, || runner::run(&scenario))?;
     let report = Report::new(&scenario, &outcome);

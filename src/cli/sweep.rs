@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use super::{failure, CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
 use crate::io::results::{ResultsError, FILES};
+use crate::scenario::limits::{self, Budget, LimitError};
+use crate::scenario::Scenario;
 use crate::sweep::merge::merge;
 use crate::sweep::run::{run, RunOptions, SweepError};
 use crate::sweep::{Shard, Sweep};
@@ -39,6 +41,10 @@ pub struct SweepArgs {
     /// Also draw the sweep's figures (SVG and PNG) into this directory at the end.
     #[arg(long)]
     plots: Option<PathBuf>,
+    /// Refuse a sweep whose cells, run --threads at a time, are estimated to need more
+    /// memory than this (e.g. 512M, 8G; default: the memory this machine has available).
+    #[arg(long, value_parser = crate::scenario::limits::parse_size)]
+    max_memory: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -70,6 +76,36 @@ impl From<SweepError> for CliError {
         }
     }
 }
+
+impl From<LimitError> for CliError {
+    fn from(e: LimitError) -> Self {
+        bad(e.to_string())
+    }
+}
+
+/// Refuses to run `scenario` when it is estimated to need more memory than `max_memory` (or
+/// than the machine has available); mentions a long run on stderr.
+pub(crate) fn check_memory(
+    scenario: &Scenario,
+    threads: Option<u32>,
+    max_memory: Option<u64>,
+) -> Result<(), CliError> {
+    let threads = threads.map_or_else(rayon::current_num_threads, |t| t as usize);
+    let estimate = limits::estimate(scenario, threads);
+    estimate.check(&scenario.source, &Budget::new(max_memory))?;
+    if estimate.iterations > LONG_RUN_ITERATIONS {
+        eprintln!(
+            "note: {}: {}; this may take a long time",
+            scenario.source,
+            estimate.summary()
+        );
+    }
+    Ok(())
+}
+
+/// Simulated iterations past which a run is announced as long (about a minute at the
+/// engine's speed on one core).
+const LONG_RUN_ITERATIONS: u64 = 100_000_000;
 
 impl From<ResultsError> for CliError {
     fn from(e: ResultsError) -> Self {
@@ -156,6 +192,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         resume: a.resume,
         max_cells: a.max_cells,
         threads: a.threads.map(|t| t as usize),
+        max_memory: a.max_memory,
     };
     let mut bar: Option<Progress> = None;
     let finished = run(&sweep, &a.out, &options, &mut |p| match &mut bar {

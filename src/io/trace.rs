@@ -325,13 +325,19 @@ impl TracedSession {
 }
 
 /// Reads and validates a trace file (see [`parse_trace`]).
+///
+/// Only a regular file within the input size cap is read ([`crate::io::input`]): a device
+/// such as `/dev/zero` or a FIFO is refused before a byte is read.
 pub fn read_trace(path: &std::path::Path) -> Result<Trace, TraceError> {
     let file = path.display().to_string();
-    let f = std::fs::File::open(path).map_err(|e| TraceError::Io {
+    let f = crate::io::input::open(path).map_err(|e| TraceError::Io {
         file: file.clone(),
-        message: e.to_string(),
+        message: match e {
+            crate::io::input::InputError::Io { message, .. } => message,
+            other => other.reason(),
+        },
     })?;
-    parse_trace(std::io::BufReader::new(f), &file)
+    parse_trace(f, &file)
 }
 
 /// Parses and validates trace lines from `input`; `file` names it in errors.
@@ -425,6 +431,9 @@ pub fn parse_trace<R: std::io::BufRead>(input: R, file: &str) -> Result<Trace, T
                 }
                 if let Some(x) = s.root_fetch_s {
                     non_negative(x).map_err(|m| err("root_fetch_s", m))?;
+                }
+                if let Some(d) = s.root_out_degree {
+                    out_degree(d).map_err(|m| err("root_out_degree", m))?;
                 }
                 index.insert(s.session.clone(), sessions.len());
                 visited.push([s.root.clone()].into_iter().collect());
@@ -533,6 +542,17 @@ fn from_obj<T: serde::de::DeserializeOwned>(
     })
 }
 
+fn out_degree(d: u32) -> Result<(), String> {
+    use crate::scenario::limits::MAX_OUT_DEGREE;
+    if d <= MAX_OUT_DEGREE {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be at most {MAX_OUT_DEGREE} (the most links a replayed page may have, a limit of this build: docs/scenario.md), got {d}"
+        ))
+    }
+}
+
 fn non_negative(x: f64) -> Result<(), String> {
     if x.is_finite() && x >= 0.0 {
         Ok(())
@@ -576,6 +596,9 @@ fn check_iteration(
             ))
         }
         _ => {}
+    }
+    if let Some(d) = it.out_degree {
+        out_degree(d).map_err(|m| ("out_degree".to_string(), m))?;
     }
     if let Some(t) = &it.target {
         nn("target.latency_s".into(), t.latency_s)?;
@@ -790,6 +813,26 @@ mod tests {
             "invalid type: string \"slow\", expected f64",
         );
         fails(&[HEAD, r#"{"type":"step"}"#], 2, "type", "got `step`");
+        // Issue 14: such degrees allocated placeholder pages until memory ran out.
+        fails(
+            &[
+                HEAD,
+                r#"{"type":"session","session":"s1","root":"/","root_out_degree":4294967295}"#,
+            ],
+            2,
+            "root_out_degree",
+            "must be at most 100000",
+        );
+        fails(
+            &[
+                HEAD,
+                SESSION,
+                r#"{"type":"iteration","session":"s1","iteration":0,"action":"click","page":"/a","out_degree":4294967295}"#,
+            ],
+            3,
+            "out_degree",
+            "got 4294967295",
+        );
         fails(
             &[
                 HEAD,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::io::replay::Replay;
 use crate::scenario::file::{ArrivalSpec, CacheScope, ScenarioFile};
+use crate::scenario::limits::{MAX_REPLICATIONS, MAX_ROUNDS, MAX_SESSIONS, MAX_WIDTH};
 use crate::scenario::load::{LoadedTrace, Loader, References};
 use crate::scenario::problems::{index, join, Problems};
 use crate::scenario::Arrivals;
@@ -96,11 +97,49 @@ fn counts(file: &ScenarioFile, p: &mut Problems) {
             ),
         );
     }
+    if file.replications > MAX_REPLICATIONS {
+        p.push(
+            "replications",
+            format!(
+                "must be at most {MAX_REPLICATIONS} (a limit of this build, docs/scenario.md), got {}",
+                file.replications
+            ),
+        );
+    }
     if file.sessions == 0 {
         p.push("sessions", "must be at least 1, got 0");
     }
+    if file.sessions > MAX_SESSIONS {
+        p.push(
+            "sessions",
+            format!(
+                "must be at most {MAX_SESSIONS} per replication (a limit of this build, docs/scenario.md), got {}",
+                file.sessions
+            ),
+        );
+    }
     if file.width == 0 {
         p.push("width", "must be at least 1 (the prefetch width k), got 0");
+    }
+    if file.width > MAX_WIDTH {
+        p.push(
+            "width",
+            format!(
+                "must be at most {MAX_WIDTH} (a limit of this build, docs/scenario.md), got {}",
+                file.width
+            ),
+        );
+    }
+    if let Some(a) = &file.agent {
+        if a.max_rounds > MAX_ROUNDS {
+            p.push(
+                "agent.max_rounds",
+                format!(
+                    "must be at most {MAX_ROUNDS} (a limit of this build, docs/scenario.md), got {}",
+                    a.max_rounds
+                ),
+            );
+        }
     }
     if let Some(0) = file.fetcher.slots {
         p.push(

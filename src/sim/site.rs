@@ -12,6 +12,7 @@ use petgraph::visit::EdgeRef;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::scenario::limits::{MAX_LINKS, MAX_PAGES};
 use crate::scenario::problems::{index, join, Problems};
 use crate::sim::dist::{Dist, DistSpec};
 use crate::sim::rng::{Purpose, StreamKey};
@@ -271,6 +272,45 @@ impl GraphFile {
             p.push(join(path, "edges"), "a site needs at least one page");
             return None;
         }
+        if self.edges.len() as u64 > MAX_LINKS {
+            p.push(
+                join(path, "edges"),
+                format!(
+                    "{} links, over the limit of {MAX_LINKS} (docs/scenario.md)",
+                    self.edges.len()
+                ),
+            );
+            return None;
+        }
+        if n as u64 > MAX_PAGES {
+            // Name the index that implies the size, so a typo is found at once.
+            let at = if !self.pages.is_empty() {
+                join(path, "pages")
+            } else if self.root as usize + 1 == n {
+                join(path, "root")
+            } else {
+                let i = self
+                    .edges
+                    .iter()
+                    .position(|e| e.contains(&((n - 1) as u32)))
+                    .unwrap_or(0);
+                let j = usize::from(self.edges[i][0] as usize != n - 1);
+                index(&index(&join(path, "edges"), i), j)
+            };
+            let why = if self.pages.is_empty() {
+                format!(
+                    "page {} makes a site of {n} pages (without `pages`, the page count is one more than the largest index)",
+                    n - 1
+                )
+            } else {
+                format!("{n} pages")
+            };
+            p.push(
+                at,
+                format!("{why}, over the limit of {MAX_PAGES} pages (docs/scenario.md)"),
+            );
+            return None;
+        }
         if self.root as usize >= n {
             p.push(
                 join(path, "root"),
@@ -392,12 +432,34 @@ impl SiteSpec {
                         format!("must be at least 2, got {pages}"),
                     );
                 }
+                if u64::from(*pages) > MAX_PAGES {
+                    p.push(
+                        join(path, "pages"),
+                        format!(
+                            "must be at most {MAX_PAGES} (a limit of this build, docs/scenario.md), got {pages}"
+                        ),
+                    );
+                }
                 p.probability(&join(path, "cross_link_prob"), *cross_link_prob);
                 let d = out_degree.build(&join(path, "out_degree"), p);
                 let b = page_bytes
                     .as_ref()
                     .and_then(|b| b.build(&join(path, "page_bytes"), p));
                 if p.items().len() > before {
+                    return None;
+                }
+                // Each page's degree is capped at pages - 1, so the mean bounds the links.
+                let degree = out_degree.mean().clamp(1.0, f64::from(pages - 1));
+                let links = f64::from(*pages) * degree;
+                if links > MAX_LINKS as f64 {
+                    p.push(
+                        join(path, "out_degree"),
+                        format!(
+                            "a mean out-degree of {} on {pages} pages makes about {links:.0} links (a page links to at most the {} others), over the limit of {MAX_LINKS} links (docs/scenario.md)",
+                            out_degree.mean(),
+                            pages - 1
+                        ),
+                    );
                     return None;
                 }
                 Some(Site::hierarchical(

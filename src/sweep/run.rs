@@ -29,6 +29,7 @@ use serde_json::Value;
 use crate::io::report::Report;
 use crate::io::results::{row_value, Manifest, Results, ResultsError, MANIFEST};
 use crate::runner;
+use crate::scenario::limits::{estimate, Budget, LimitError};
 use crate::scenario::ScenarioError;
 use crate::sweep::{Cell, Shard, Sweep};
 
@@ -44,6 +45,9 @@ pub struct RunOptions {
     pub max_cells: Option<usize>,
     /// Worker threads (default: the current rayon pool). Results do not depend on it.
     pub threads: Option<usize>,
+    /// Refuse to start when the cells to run, `threads` at a time, are estimated to need
+    /// more memory than this many bytes (default: what the machine has available).
+    pub max_memory: Option<u64>,
 }
 
 impl Default for RunOptions {
@@ -53,6 +57,7 @@ impl Default for RunOptions {
             resume: false,
             max_cells: None,
             threads: None,
+            max_memory: None,
         }
     }
 }
@@ -121,6 +126,9 @@ pub enum SweepError {
         /// This run's shard.
         expected: Shard,
     },
+    /// The cells would not fit in memory.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
     /// Reading or writing the results failed.
     #[error(transparent)]
     Results(#[from] ResultsError),
@@ -226,6 +234,51 @@ fn in_pool<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Res
     }
 }
 
+/// Refuses cells that, `threads` at a time, would need more memory than the budget: the
+/// largest cell's estimate times the cells in flight.
+pub fn check_memory(
+    sweep: &Sweep,
+    cells: &[&Cell],
+    threads: usize,
+    max_memory: Option<u64>,
+) -> Result<(), SweepError> {
+    let budget = Budget::new(max_memory);
+    let in_flight = threads.clamp(1, cells.len().max(1)) as u64;
+    let mut worst: Option<(&Cell, crate::scenario::limits::Estimate)> = None;
+    for c in cells {
+        let scenario = sweep.scenario(c).map_err(|e| SweepError::Cell {
+            cell: c.id.clone(),
+            coords: c.describe(),
+            source: e,
+        })?;
+        let e = estimate(&scenario, threads);
+        if worst.as_ref().is_none_or(|(_, w)| e.bytes > w.bytes) {
+            worst = Some((c, e));
+        }
+    }
+    let Some((cell, mut e)) = worst else {
+        return Ok(());
+    };
+    if in_flight > 1 {
+        e.bytes = e.bytes.saturating_mul(in_flight);
+        e.parts.insert(
+            0,
+            (
+                format!("{in_flight} cells in flight at once (--threads), each"),
+                e.bytes / in_flight,
+            ),
+        );
+    }
+    let name = format!(
+        "{} (largest cell {}: {})",
+        sweep.source,
+        cell.id,
+        cell.describe()
+    );
+    e.check(&name, &budget)?;
+    Ok(())
+}
+
 /// Runs the cells of `options.shard` that `out` does not hold yet, committing the results
 /// after every batch; `progress` hears after each commit.
 pub fn run(
@@ -245,6 +298,8 @@ pub fn run(
     if let Some(max) = options.max_cells {
         todo.truncate(max);
     }
+    let threads = options.threads.unwrap_or_else(rayon::current_num_threads);
+    check_memory(sweep, &todo, threads, options.max_memory)?;
     let base = manifest(sweep, shard);
     results.write(out, &base)?;
     let resumed = results.len();
@@ -253,7 +308,6 @@ pub fn run(
         total: mine.len(),
         resumed,
     });
-    let threads = options.threads.unwrap_or_else(rayon::current_num_threads);
     // Batches only set how often results are committed: large enough to keep every thread
     // busy and to commit at most ~20 times, small enough to lose little to a kill.
     let batch = (threads * 4).max(todo.len() / 20 + 1).min(256);

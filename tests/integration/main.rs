@@ -8,6 +8,7 @@ mod fitting;
 mod golden;
 mod importers;
 mod invariants;
+mod limits;
 mod live;
 mod navigation;
 mod plots;
