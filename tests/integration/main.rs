@@ -5,6 +5,7 @@ mod closed_form;
 mod common;
 mod determinism;
 mod fitting;
+mod fuzz;
 mod golden;
 mod importers;
 mod invariants;
