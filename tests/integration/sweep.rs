@@ -137,53 +137,202 @@ fn stopped_then_resumed_equals_uninterrupted() {
     assert_eq!(read(&t.path().join("full")), read(&part));
 }
 
+/// The cell ids of a data file's rows, in file order, one per row.
+fn row_cells(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let jsonl = std::fs::read_to_string(dir.join("results.jsonl")).unwrap_or_default();
+    let from_jsonl = jsonl
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("every results.jsonl line is whole JSON");
+            v["cell"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let mut from_csv = Vec::new();
+    if let Ok(text) = std::fs::read_to_string(dir.join("results.csv")) {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        for rec in r.records() {
+            from_csv.push(
+                rec.expect("every results.csv row is whole")
+                    .get(0)
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+    }
+    (from_jsonl, from_csv)
+}
+
+/// Distinct consecutive values (the cells of a list of rows).
+fn cells_of(rows: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rows {
+        if out.last() != Some(r) {
+            out.push(r.clone());
+        }
+    }
+    out
+}
+
+/// Whatever instant a kill hit, the three files agree: the manifest commits `cells_done`
+/// cells with a checksum each; both data files hold exactly those cells first, in the same
+/// order, each with one row per policy; past them at most one batch a later write had begun
+/// (rows the manifest does not commit, which readers ignore); and `--resume` accepts them.
+fn check_consistent(dir: &Path, policies: usize, batch: usize) {
+    let (jsonl, csv) = row_cells(dir);
+    let Ok(man) = std::fs::read_to_string(dir.join("manifest.json")) else {
+        // Killed before the first commit: nothing is committed and no row is written.
+        assert!(
+            jsonl.is_empty() && csv.is_empty(),
+            "rows without a manifest"
+        );
+        return;
+    };
+    let m: Value = serde_json::from_str(&man).expect("the manifest is whole JSON");
+    let committed: Vec<String> = m["committed"]
+        .as_array()
+        .expect("the manifest lists its committed cells")
+        .iter()
+        .map(|c| c["cell"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(m["cells_done"].as_u64().unwrap() as usize, committed.len());
+    for rows in [&jsonl, &csv] {
+        let cells = cells_of(rows);
+        assert!(cells.len() >= committed.len(), "committed cells missing");
+        assert_eq!(
+            &cells[..committed.len()],
+            &committed[..],
+            "committed cells first, in order"
+        );
+        assert!(
+            cells.len() - committed.len() <= batch,
+            "more than one batch uncommitted"
+        );
+        assert_eq!(
+            rows.len(),
+            policies * cells.len(),
+            "one row per cell and policy"
+        );
+    }
+    let n = committed.len() * policies;
+    assert_eq!(jsonl[..n], csv[..n], "both files hold the committed rows");
+}
+
+/// Temporary files an interrupted write may leave in `dir`.
+fn temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".specsim-tmp"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[test]
-fn killed_then_resumed_equals_uninterrupted() {
+fn killed_at_many_instants_the_files_agree_and_resume_equals_uninterrupted() {
     let t = tempfile::tempdir().unwrap();
     let mut v = scenario(false);
-    v["sessions"] = 60.into();
-    v["replications"] = 6.into();
+    v["sessions"] = 30.into();
+    v["replications"] = 4.into();
+    // 24 cells: with one thread the sweep commits every 4 cells, 6 commits in all.
+    v["sweep"]["grid"][0]["values"] = json!([2, 3, 5, 10]);
     let scn = write_scenario(t.path(), &v);
     let full = t.path().join("full");
+    let started = std::time::Instant::now();
     sweep(&scn, &full, &["--threads", "1"]);
+    let whole = started.elapsed();
+    assert!(
+        temp_files(&full).is_empty(),
+        "a finished sweep leaves no temporary file"
+    );
     let killed = t.path().join("killed");
     let bin = assert_cmd::cargo::cargo_bin("specsim");
-    let mut child = std::process::Command::new(bin)
+    // Kill instants spread over a whole run (each run resumes the last one's results, so
+    // later instants land in later batches, during resumes too).
+    let instants = 16;
+    let mut seen = std::collections::BTreeSet::new();
+    for k in 0..instants {
+        let mut child = std::process::Command::new(&bin)
+            .arg("sweep")
+            .arg(&scn)
+            .arg("--out")
+            .arg(&killed)
+            .args(["--quiet", "--threads", "1", "--resume"])
+            .spawn()
+            .unwrap();
+        let wait = whole.mul_f64((k as f64 + 0.5) / instants as f64 / 2.0);
+        std::thread::sleep(wait);
+        let _ = child.kill();
+        let _ = child.wait();
+        check_consistent(&killed, 3, 4);
+        let (jsonl, _) = row_cells(&killed);
+        seen.insert(cells_of(&jsonl).len());
+        eprintln!(
+            "kill {k} after {wait:?}: {} cells in results.jsonl, temporary files {:?}",
+            cells_of(&jsonl).len(),
+            temp_files(&killed)
+        );
+    }
+    // The kills landed at several stages of the sweep, not all before or after it.
+    assert!(
+        seen.iter().filter(|&&n| n > 0 && n < 24).count() >= 2,
+        "cells on disk at the kills: {seen:?}"
+    );
+    sweep(&scn, &killed, &["--resume", "--threads", "1"]);
+    assert_eq!(read(&full), read(&killed));
+    assert!(temp_files(&killed).is_empty(), "{:?}", temp_files(&killed));
+}
+
+/// `--resume` detects rows edited by hand, naming the file and the row.
+#[test]
+fn resume_detects_rows_edited_by_hand() {
+    let t = tempfile::tempdir().unwrap();
+    let scn = write_scenario(t.path(), &scenario(false));
+    let out = t.path().join("o");
+    sweep(&scn, &out, &["--max-cells", "5"]);
+    let csv = out.join("results.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // Row 6 (after the header) is the second cell's second policy: change its speedup.
+    let mut fields: Vec<String> = lines[5].split(',').map(String::from).collect();
+    let last = fields.len() - 1;
+    fields[last] = "9.99".into();
+    lines[5] = fields.join(",");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    specsim()
         .arg("sweep")
         .arg(&scn)
         .arg("--out")
-        .arg(&killed)
-        .args(["--quiet", "--threads", "1"])
-        .spawn()
-        .unwrap();
-    // Kill as soon as the first batch is on disk (or whenever it ends, on a fast machine).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let done = std::fs::read_to_string(killed.join("manifest.json"))
-            .ok()
-            .and_then(|s| serde_json::from_str::<Value>(&s).ok())
-            .and_then(|m| m["cells_done"].as_u64())
-            .unwrap_or(0);
-        if done > 0 || std::time::Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    // Whatever moment the kill hit, the files on disk are complete and parse.
-    let (csv, jsonl, man) = read(&killed);
-    let m: Value = serde_json::from_str(&man).unwrap();
-    assert_eq!(
-        jsonl.lines().count(),
-        3 * m["cells_done"].as_u64().unwrap() as usize
-    );
-    assert_eq!(csv.lines().count(), 1 + jsonl.lines().count());
-    for line in jsonl.lines() {
-        serde_json::from_str::<Value>(line).unwrap();
-    }
-    sweep(&scn, &killed, &["--resume"]);
-    assert_eq!(read(&full), read(&killed));
+        .arg(&out)
+        .arg("--resume")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{}: row 5: the rows of cell",
+            csv.display()
+        )))
+        .stderr(predicate::str::contains(
+            "differ from the ones manifest.json committed (checksum mismatch): edited or corrupted by hand?",
+        ));
+    // A corrupted JSON Lines row is named by its line.
+    let jsonl = out.join("results.jsonl");
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[7] = lines[7].replacen("\"policy\":\"", "\"policy\":\"x", 1);
+    std::fs::write(&jsonl, lines.join("\n") + "\n").unwrap();
+    specsim()
+        .arg("sweep")
+        .arg(&scn)
+        .arg("--out")
+        .arg(&out)
+        .arg("--resume")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{}: line 7: the rows of cell",
+            jsonl.display()
+        )));
 }
 
 #[test]
