@@ -22,9 +22,15 @@ const RUN_ITERATIONS: u64 = 3_000;
 /// Largest estimated memory of a run a target simulates.
 const RUN_BYTES: u64 = 64 << 20;
 
-/// The repository root (relative references in shipped scenarios resolve from it).
+/// The repository root (relative references in shipped scenarios resolve from it), from the
+/// integration tests or from the cargo-fuzz crate in `fuzz/`.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if dir.join("scenarios").is_dir() {
+        dir
+    } else {
+        dir.parent().map_or(dir.clone(), Path::to_path_buf)
+    }
 }
 
 /// Runs a validated scenario when it is small, and renders its report.
