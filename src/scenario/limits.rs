@@ -196,11 +196,24 @@ impl Budget {
 
 /// Parses a `--max-memory` value: a byte count with an optional unit (`512M`, `8G`,
 /// `8 GiB`, `1.5GB`).
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     text.trim()
         .parse::<bytesize::ByteSize>()
         .map(|b| b.as_u64())
-        .map_err(|e| format!("`{text}` is not a size ({e}); write e.g. 512M, 8G or 8GiB"))
+        .map_err(|e| SizeError {
+            text: text.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// A `--max-memory` value that is not a size.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a size ({reason}); write e.g. 512M, 8G or 8GiB")]
+pub struct SizeError {
+    /// What was given.
+    pub text: String,
+    /// Why it does not parse.
+    pub reason: String,
 }
 
 impl Estimate {
@@ -241,6 +254,7 @@ mod tests {
         assert_eq!(parse_size("1000").unwrap(), 1000);
         assert!(parse_size("lots")
             .unwrap_err()
+            .to_string()
             .contains("`lots` is not a size"));
     }
 
