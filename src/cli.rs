@@ -83,7 +83,7 @@ enum Command {
     Import(import::ImportArgs),
     /// Run every cell of a scenario's sweep, in parallel, sharded and resumable.
     #[command(
-        after_help = "Examples:\n  specsim sweep scenarios/paper-grid.json --out results/grid\n  specsim sweep grid.json --out results/grid --resume\n  specsim sweep grid.json --out results/s2 --shard 2/8\n  SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=8 specsim sweep grid.json --out results/s3"
+        after_help = "Examples:\n  specsim sweep scenarios/paper-grid.json --out results/grid\n  specsim sweep grid.json --out results/grid --resume\n  specsim sweep grid.json --out results/s2 --shard 2/8\n  SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=8 specsim sweep grid.json --out results/task3\n      (Slurm task IDs are read as 0-based: task 3 of 8 runs shard 4/8)"
     )]
     Sweep(sweep::SweepArgs),
     /// Join the outputs of sweep shards into one results directory.
@@ -291,10 +291,7 @@ pub fn load_scenario(path: Option<&Path>, seed: Option<u64>) -> Result<Scenario,
         None => Scenario::default_scenario(),
     };
     if let Some(s) = seed {
-        let mut file = scenario.file.clone();
-        file.seed = s;
-        let base = path.and_then(Path::parent);
-        scenario = Scenario::build(file, &scenario.source, base)?;
+        scenario = scenario.with_seed(s)?;
     }
     Ok(scenario)
 }

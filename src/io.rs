@@ -5,8 +5,9 @@
 //! - [`report`]: the run report (one flat row per policy); [`stats`]: the estimators behind it.
 //! - [`results`]: sweep results (CSV, JSONL, manifest), merged across shards.
 //! - [`otel`]: OpenTelemetry (OTLP JSON) spans of an instrumented agent imported as a trace.
-//! - [`output`]: atomic file writes.
+//! - [`input`]: reading input files with a size cap; [`output`]: atomic file writes.
 
+pub mod input;
 pub mod otel;
 pub mod output;
 pub mod replay;

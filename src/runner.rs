@@ -36,9 +36,9 @@ pub fn workload(
     scenario: &Scenario,
     r: u32,
 ) -> (Vec<Trajectory>, Vec<crate::sim::time::SimTime>, StreamKey) {
-    let key = replication_key(scenario.file.seed, r);
+    let key = replication_key(scenario.seed, r);
     let site = &scenario.model.site;
-    let n = scenario.file.sessions as usize;
+    let n = scenario.sessions as usize;
     let trajectories = match (&scenario.replay, &scenario.agent) {
         // Recorded sessions are the same in every replication; only what the trace lacks
         // is drawn, from the replication's streams.
@@ -76,7 +76,7 @@ pub fn run(scenario: &Scenario) -> Outcome {
 /// [`run`], calling `done` each time a replication finishes (in any order: for progress
 /// only; the outcome does not depend on it).
 pub fn run_observed(scenario: &Scenario, done: impl Fn() + Sync) -> Outcome {
-    let runs = (0..scenario.file.replications)
+    let runs = (0..scenario.replications)
         .into_par_iter()
         .map(|r| {
             let metrics = run_replication(scenario, r);

@@ -38,6 +38,10 @@ pub struct RunArgs {
     /// No progress bar, trace summary or wall time on stderr (errors are still printed).
     #[arg(long, short)]
     quiet: bool,
+    /// Refuse a run estimated to need more memory than this (e.g. 512M, 8G; default: the
+    /// memory this machine has available).
+    #[arg(long, value_parser = crate::scenario::limits::parse_size)]
+    max_memory: Option<u64>,
 }
 
 /// Whether a run shows a progress bar: on a terminal, unless quiet (piped output stays
@@ -102,8 +106,9 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         Some(t) => trace_scenario(t, a.seed, a.quiet)?,
         None => load_scenario(a.scenario.as_deref(), a.seed)?,
     };
+    super::sweep::check_memory(&scenario, a.threads, a.max_memory)?;
     let started = Instant::now();
-    let bar = progress(scenario.file.replications, a.quiet);
+    let bar = progress(scenario.replications, a.quiet);
     let outcome = with_threads(a.threads, || {
         runner::run_observed(&scenario, || {
             if let Some(b) = &bar {
@@ -193,10 +198,7 @@ fn trace_scenario(
     }
     let mut scenario = Scenario::for_replay(trace, std::sync::Arc::new(replay))?;
     if let Some(s) = seed {
-        let mut file = scenario.file.clone();
-        file.seed = s;
-        scenario =
-            Scenario::build_replaying(file, &scenario.source, None, scenario.replay.clone())?;
+        scenario = scenario.with_seed(s)?;
     }
     Ok(scenario)
 }

@@ -207,7 +207,7 @@ pub fn serve_site(a: ServeSiteArgs) -> Result<(), CliError> {
         }
         None => {
             let sc = load_scenario(a.scenario.as_deref(), None)?;
-            (sc.model.site.clone(), sc.model.fetch.clone(), sc.file.seed)
+            (sc.model.site.clone(), sc.model.fetch.clone(), sc.seed)
         }
     };
     if let Some(d) = delay {
@@ -295,7 +295,7 @@ pub fn serve_llm(a: ServeLlmArgs) -> Result<(), CliError> {
         draft,
         target_model: a.target_model,
         draft_model: a.draft_model,
-        seed: a.net.seed.unwrap_or(sc.file.seed),
+        seed: a.net.seed.unwrap_or(sc.seed),
         require_key,
         buttons,
         target_replay,

@@ -4,13 +4,13 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
-
-use super::{failure, with_threads, CliError, EXIT_BAD_INPUT};
-use crate::io::report::Report;
-use crate::io::results::{manifest, merge, Results, MANIFEST};
-use crate::runner;
-use crate::sweep::{Cell, Shard, Sweep};
+use super::{failure, CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
+use crate::io::results::{ResultsError, FILES};
+use crate::scenario::limits::{self, Budget, LimitError};
+use crate::scenario::Scenario;
+use crate::sweep::merge::merge;
+use crate::sweep::run::{run, RunOptions, SweepError};
+use crate::sweep::{Shard, Sweep};
 
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
@@ -41,6 +41,10 @@ pub struct SweepArgs {
     /// Also draw the sweep's figures (SVG and PNG) into this directory at the end.
     #[arg(long)]
     plots: Option<PathBuf>,
+    /// Refuse a sweep whose cells, run --threads at a time, are estimated to need more
+    /// memory than this (e.g. 512M, 8G; default: the memory this machine has available).
+    #[arg(long, value_parser = crate::scenario::limits::parse_size)]
+    max_memory: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -48,7 +52,7 @@ pub struct MergeArgs {
     /// Shard output directories.
     #[arg(required = true)]
     dirs: Vec<PathBuf>,
-    /// Directory for the merged results.
+    /// Directory for the merged results (new or empty: merge never overwrites results).
     #[arg(long)]
     out: PathBuf,
 }
@@ -60,13 +64,62 @@ fn bad(message: impl Into<String>) -> CliError {
     }
 }
 
+impl From<SweepError> for CliError {
+    fn from(e: SweepError) -> Self {
+        CliError {
+            code: if e.is_bad_input() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_FAILURE
+            },
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<LimitError> for CliError {
+    fn from(e: LimitError) -> Self {
+        bad(e.to_string())
+    }
+}
+
+/// Refuses to run `scenario` when it is estimated to need more memory than `max_memory` (or
+/// than the machine has available); mentions a long run on stderr.
+pub(crate) fn check_memory(
+    scenario: &Scenario,
+    threads: Option<u32>,
+    max_memory: Option<u64>,
+) -> Result<(), CliError> {
+    let threads = threads.map_or_else(rayon::current_num_threads, |t| t as usize);
+    let estimate = limits::estimate(scenario, threads);
+    estimate.check(&scenario.source, &Budget::new(max_memory))?;
+    if estimate.iterations > LONG_RUN_ITERATIONS {
+        eprintln!(
+            "note: {}: {}; this may take a long time",
+            scenario.source,
+            estimate.summary()
+        );
+    }
+    Ok(())
+}
+
+/// Simulated iterations past which a run is announced as long (about a minute at the
+/// engine's speed on one core).
+const LONG_RUN_ITERATIONS: u64 = 100_000_000;
+
+impl From<ResultsError> for CliError {
+    fn from(e: ResultsError) -> Self {
+        SweepError::from(e).into()
+    }
+}
+
 fn pick_shard(a: &SweepArgs) -> Result<Shard, CliError> {
     if let Some(s) = &a.shard {
         return Shard::parse(s).map_err(|e| bad(format!("--shard: {e}")));
     }
     Shard::from_env(|k| std::env::var(k).ok(), a.shards)
         .map(|s| s.unwrap_or(Shard::ALL))
-        .map_err(bad)
+        .map_err(|e| bad(e.to_string()))
 }
 
 /// Progress on stderr: a bar on a terminal, plain lines otherwise, nothing when quiet.
@@ -105,8 +158,8 @@ impl Progress {
         }
     }
 
-    fn advance(&mut self, n: usize) {
-        self.done += n;
+    fn advance_to(&mut self, done: usize) {
+        self.done = done;
         if let Some(b) = &self.bar {
             b.set_position(self.done as u64);
         } else if self.plain
@@ -130,104 +183,33 @@ impl Progress {
     }
 }
 
-fn run_cell(sweep: &Sweep, cell: &Cell) -> Result<Vec<serde_json::Value>, CliError> {
-    let scenario = sweep.scenario(cell).map_err(|e| {
-        bad(format!(
-            "sweep cell {} ({}): {e}",
-            cell.id,
-            cell.coords
-                .iter()
-                .map(|(p, v)| format!("{p}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
-    let report = Report::new(&scenario, &runner::run(&scenario));
-    Ok(report
-        .policies
-        .iter()
-        .map(|r| crate::io::results::row_value(cell, r))
-        .collect())
-}
-
 pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let sweep = Sweep::load(&a.scenario)?;
     let shard = pick_shard(&a)?;
-    let name = sweep.name.clone();
-    let mut results = Results::new(&sweep.axes);
-    if a.out.join(MANIFEST).exists() {
-        if !a.resume {
-            return Err(bad(format!(
-                "{}: holds results already; pass --resume to continue them or choose another --out",
-                a.out.display()
-            )));
-        }
-        let (m, r, _) = Results::read(&a.out).map_err(|e| bad(e.to_string()))?;
-        if m.scenario_hash != sweep.scenario_hash {
-            return Err(bad(format!(
-                "{}: results of a different scenario (hash {} vs {}): cannot resume",
-                a.out.display(),
-                m.scenario_hash,
-                sweep.scenario_hash
-            )));
-        }
-        if m.shard != shard.to_string() {
-            return Err(bad(format!(
-                "{}: results of shard {} but this run is shard {shard}",
-                a.out.display(),
-                m.shard
-            )));
-        }
-        results = r;
-    }
-    let mine: Vec<&Cell> = sweep.cells.iter().filter(|c| shard.owns(c.index)).collect();
-    let mut todo: Vec<&Cell> = mine
-        .iter()
-        .copied()
-        .filter(|c| !results.has(c.index))
-        .collect();
-    if let Some(max) = a.max_cells {
-        todo.truncate(max);
-    }
-    let write = |results: &Results| {
-        let m = manifest(
-            &name,
-            &sweep.scenario_hash,
-            &sweep.axes,
-            &sweep.cells,
-            shard,
-            results.len(),
-        );
-        results
-            .write(&a.out, &m)
-            .map_err(|e| failure(e.to_string()))
+    let options = RunOptions {
+        shard,
+        resume: a.resume,
+        max_cells: a.max_cells,
+        threads: a.threads.map(|t| t as usize),
+        max_memory: a.max_memory,
     };
-    write(&results)?;
-    let already = mine.iter().filter(|c| results.has(c.index)).count();
-    let mut progress = Progress::new(mine.len(), already, a.quiet);
-    let threads = a
-        .threads
-        .map_or_else(rayon::current_num_threads, |t| t as usize);
-    let batch = (threads * 4).max(todo.len() / 20 + 1).min(256);
-    for chunk in todo.chunks(batch) {
-        let rows: Vec<Result<Vec<serde_json::Value>, CliError>> = with_threads(a.threads, || {
-            chunk.par_iter().map(|c| run_cell(&sweep, c)).collect()
-        })?;
-        for (c, r) in chunk.iter().zip(rows) {
-            results.insert(c.index, r?);
-        }
-        write(&results)?;
-        progress.advance(chunk.len());
+    let mut bar: Option<Progress> = None;
+    let finished = run(&sweep, &a.out, &options, &mut |p| match &mut bar {
+        None => bar = Some(Progress::new(p.total, p.done, a.quiet)),
+        Some(b) => b.advance_to(p.done),
+    })?;
+    if let Some(b) = &bar {
+        b.finish();
     }
-    progress.finish();
+    let results = finished.results;
     let overloaded: std::collections::BTreeSet<&str> = results
         .rows()
         .filter(|r| r["fetch_overloaded"] == true)
         .filter_map(|r| r["cell"].as_str())
         .collect();
     if !overloaded.is_empty() {
-        eprintln!("sweep: warning: {} of {} cells have a policy whose fetcher has no steady state (column fetch_overloaded: offered fetch load >= 1 per slot, or a batch sharing limited slots); their results grow with the number of sessions", overloaded.len(), results.len());
+        eprintln!("sweep: warning: {} of {} cells have a policy whose fetcher has no steady state (column fetch_overloaded: the fetch load that cannot be shed is >= 1 per slot, or a batch shares limited slots); their results grow with the number of sessions", overloaded.len(), results.len());
     }
     if let Some(dir) = &a.plots {
         super::write_plots(dir, || {
@@ -244,8 +226,8 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
         eprintln!(
             "sweep: {} of {} cells of shard {shard} done ({} run now) in {:.2} s -> {}",
             results.len(),
-            mine.len(),
-            todo.len(),
+            finished.cells_in_shard,
+            finished.cells_run,
             started.elapsed().as_secs_f64(),
             a.out.display()
         );
@@ -253,12 +235,33 @@ pub fn sweep(a: SweepArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Refuses an `--out` that exists and holds anything: merge writes the three result files
+/// and, like `sweep`, never overwrites results.
+fn fresh_out(out: &std::path::Path) -> Result<(), CliError> {
+    match std::fs::read_dir(out) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(bad(format!(
+                    "{}: exists and is not empty; merge writes {} there and never overwrites results: choose a new --out or empty this one",
+                    out.display(),
+                    FILES.join(", ")
+                )));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(bad(format!(
+            "{}: is a file; --out must be a new or empty directory",
+            out.display()
+        ))),
+        Err(e) => Err(failure(format!("{}: cannot read: {e}", out.display()))),
+    }
+}
+
 pub fn merge_cmd(a: MergeArgs) -> Result<(), CliError> {
-    let merged = merge(&a.dirs).map_err(|e| bad(e.to_string()))?;
-    merged
-        .results
-        .write(&a.out, &merged.manifest)
-        .map_err(|e| failure(e.to_string()))?;
+    fresh_out(&a.out)?;
+    let merged = merge(&a.dirs)?;
+    merged.results.write(&a.out, &merged.manifest)?;
     if !merged.duplicated.is_empty() {
         eprintln!(
             "merge: {} cells appeared in more than one shard (identical, kept once): {}",
@@ -273,11 +276,7 @@ pub fn merge_cmd(a: MergeArgs) -> Result<(), CliError> {
         a.out.display()
     );
     if !merged.missing.is_empty() {
-        return Err(failure(format!(
-            "{} cells missing from every shard: {}",
-            merged.missing.len(),
-            merged.missing.join(", ")
-        )));
+        return Err(failure(merged.missing_summary()));
     }
     Ok(())
 }

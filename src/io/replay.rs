@@ -17,6 +17,7 @@ use std::path::Path;
 use crate::io::trace::{
     read_trace, DraftCall, Header, IterationLine, PageRef, Trace, TraceAction, TraceError,
 };
+use crate::scenario::limits::MAX_PAGES;
 use crate::scenario::problems::Problems;
 use crate::sim::site::{GraphFile, Page, PageId, Site};
 use crate::sim::time::{secs_to_nanos, Nanos};
@@ -285,7 +286,7 @@ impl Replay {
             };
             let bad =
                 |m: String| TraceError::at(file, 1, "graph", format!("{}: {m}", path.display()));
-            let gf = GraphFile::read(&path).map_err(bad)?;
+            let gf = GraphFile::read(&path).map_err(|e| bad(e.to_string()))?;
             let mut p = Problems::new();
             let site = gf.build("graph", &mut p).ok_or_else(|| {
                 let msgs: Vec<String> = p.items().iter().map(|x| x.to_string()).collect();
@@ -407,6 +408,17 @@ impl Replay {
                 Known::Degree(d) => {
                     stats.pages_with_degree_only += 1;
                     let have = b.links[u].len() as u32;
+                    let wanted = b.pages.len() as u64 + u64::from(d.saturating_sub(have));
+                    if wanted > MAX_PAGES {
+                        return Err(TraceError::at(
+                            file,
+                            1,
+                            "out_degree",
+                            format!(
+                                "the recorded out-degrees need more than {MAX_PAGES} pages with their placeholders, over the limit of this build (docs/scenario.md)"
+                            ),
+                        ));
+                    }
                     for j in have..d {
                         let name = format!("{}#placeholder{}", b.pages[u].name, j - have);
                         let p = b.new_page(name);

@@ -178,7 +178,7 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
     let queue = per_iter(|m| m.queue);
     let share = est(runs
         .iter()
-        .map(|m| ratio(m.exposed + m.root_web, m.session_latency)));
+        .map(|m| ratio(m.exposed.saturating_add(m.root_web), m.session_latency)));
     let hit = est(runs
         .iter()
         .map(|m| ratio(m.hits + m.partial_hits, m.visits)));
@@ -204,7 +204,7 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
     let instant = pooled(|m| m.exposed, baseline, |m| m.miss_exposed, runs);
     let sessions: usize = runs.iter().map(|m| m.session_latencies.len()).sum();
     let per_session = |f: fn(&RunMetrics) -> u64| {
-        runs.iter().map(|m| f(m)).sum::<u64>() as f64 / sessions.max(1) as f64
+        runs.iter().map(|m| f(m) as f64).sum::<f64>() / sessions.max(1) as f64
     };
     let mut iters: Vec<u64> = runs
         .iter()
@@ -311,7 +311,7 @@ pub fn fetch_load(
         .iter()
         .map(|m| (m.session_latencies.len() as u64).saturating_sub(1))
         .sum();
-    let span: u64 = spans.iter().sum();
+    let span: u64 = spans.iter().fold(0u64, |a, &s| a.saturating_add(s));
     if gaps == 0 {
         return (None, None, false);
     }
@@ -320,8 +320,9 @@ pub fn fetch_load(
     }
     let rate = gaps as f64 / span as f64;
     let load = |work: u64| rate * (work as f64 / sessions as f64) / f64::from(slots);
-    let rho = load(runs.iter().map(|m| m.fetch_work).sum());
-    let demand = load(runs.iter().map(|m| m.demand_work).sum());
+    let sum = |f: fn(&RunMetrics) -> u64| runs.iter().fold(0u64, |a, m| a.saturating_add(f(m)));
+    let rho = load(sum(|m| m.fetch_work));
+    let demand = load(sum(|m| m.demand_work));
     let over = if sheds { demand >= 1.0 } else { rho >= 1.0 };
     (Some(rho), Some(demand), over)
 }
@@ -334,7 +335,7 @@ impl Report {
         let baseline = column(0);
         let spans: Vec<Nanos> = (0..outcome.runs.len() as u32)
             .map(|r| {
-                let arrivals = scenario.arrivals(replication_key(scenario.file.seed, r));
+                let arrivals = scenario.arrivals(replication_key(scenario.seed, r));
                 match (arrivals.first(), arrivals.last()) {
                     (Some(&a), Some(&b)) => b.since(a),
                     _ => 0,
@@ -346,7 +347,7 @@ impl Report {
             .policies
             .iter()
             .enumerate()
-            .filter(|(_, p)| scenario.file.policies.contains(p))
+            .filter(|(_, p)| scenario.requested.contains(p))
             .collect();
         let policies = shown
             .iter()
@@ -382,13 +383,13 @@ impl Report {
             version: env!("CARGO_PKG_VERSION").into(),
             schema: SCHEMA_VERSION,
             scenario: scenario.name().to_string(),
-            seed: scenario.file.seed,
-            replications: scenario.file.replications,
-            sessions: scenario.file.sessions,
+            seed: scenario.seed,
+            replications: scenario.replications,
+            sessions: scenario.sessions,
             site_pages: scenario.model.site.page_count() as u64,
             site_median_out_degree: scenario.model.site.median_out_degree(),
-            width: scenario.file.width,
-            cache_capacity: scenario.file.cache.capacity,
+            width: scenario.model.width as u32,
+            cache_capacity: scenario.model.cache_capacity as u32,
             fetch_slots: slots,
             policies,
             distributions,

@@ -331,13 +331,19 @@ impl TracedSession {
 }
 
 /// Reads and validates a trace file (see [`parse_trace`]).
+///
+/// Only a regular file within the input size cap is read ([`crate::io::input`]): a device
+/// such as `/dev/zero` or a FIFO is refused before a byte is read.
 pub fn read_trace(path: &std::path::Path) -> Result<Trace, TraceError> {
     let file = path.display().to_string();
-    let f = std::fs::File::open(path).map_err(|e| TraceError::Io {
+    let f = crate::io::input::open(path).map_err(|e| TraceError::Io {
         file: file.clone(),
-        message: e.to_string(),
+        message: match e {
+            crate::io::input::InputError::Io { message, .. } => message,
+            other => other.reason(),
+        },
     })?;
-    parse_trace(std::io::BufReader::new(f), &file)
+    parse_trace(f, &file)
 }
 
 /// Parses and validates trace lines from `input`; `file` names it in errors.
@@ -393,8 +399,8 @@ pub fn parse_trace<R: std::io::BufRead>(input: R, file: &str) -> Result<Trace, T
         };
         match (kind.as_str(), &header) {
             ("header", None) => {
-                check_version(&obj).map_err(|(f, m)| err(f, m))?;
-                let h: Header = from_obj(obj).map_err(|(f, m)| err(&f, m))?;
+                check_version(&obj).map_err(|p| err(&p.field, p.message))?;
+                let h: Header = from_obj(obj).map_err(|p| err(&p.field, p.message))?;
                 if h.format != TRACE_FORMAT {
                     return Err(err(
                         "format",
@@ -416,7 +422,7 @@ pub fn parse_trace<R: std::io::BufRead>(input: R, file: &str) -> Result<Trace, T
                 ))
             }
             ("session", Some(_)) => {
-                let s: SessionLine = from_obj(obj).map_err(|(f, m)| err(&f, m))?;
+                let s: SessionLine = from_obj(obj).map_err(|p| err(&p.field, p.message))?;
                 if s.session.is_empty() {
                     return Err(err("session", "must be a non-empty id".into()));
                 }
@@ -430,7 +436,10 @@ pub fn parse_trace<R: std::io::BufRead>(input: R, file: &str) -> Result<Trace, T
                     ));
                 }
                 if let Some(x) = s.root_fetch_s {
-                    non_negative(x).map_err(|m| err("root_fetch_s", m))?;
+                    non_negative("root_fetch_s", x).map_err(|p| err(&p.field, p.message))?;
+                }
+                if let Some(d) = s.root_out_degree {
+                    out_degree("root_out_degree", d).map_err(|p| err(&p.field, p.message))?;
                 }
                 index.insert(s.session.clone(), sessions.len());
                 visited.push([s.root.clone()].into_iter().collect());
@@ -441,7 +450,7 @@ pub fn parse_trace<R: std::io::BufRead>(input: R, file: &str) -> Result<Trace, T
                 });
             }
             ("iteration", Some(_)) => {
-                let it: IterationLine = from_obj(obj).map_err(|(f, m)| err(&f, m))?;
+                let it: IterationLine = from_obj(obj).map_err(|p| err(&p.field, p.message))?;
                 let Some(&si) = index.get(&it.session) else {
                     return Err(err(
                         "session",
@@ -472,7 +481,7 @@ pub fn parse_trace<R: std::io::BufRead>(input: R, file: &str) -> Result<Trace, T
                         ),
                     ));
                 }
-                check_iteration(&it, &visited[si]).map_err(|(f, m)| err(&f, m))?;
+                check_iteration(&it, &visited[si]).map_err(|p| err(&p.field, p.message))?;
                 if let Some(p) = &it.page {
                     visited[si].insert(p.clone());
                 }
@@ -501,11 +510,25 @@ pub fn parse_trace<R: std::io::BufRead>(input: R, file: &str) -> Result<Trace, T
     })
 }
 
-fn check_version(obj: &serde_json::Map<String, serde_json::Value>) -> Result<(), (&str, String)> {
+/// A problem with one field of a line; the caller adds the file and the line.
+#[derive(Debug)]
+struct FieldProblem {
+    field: String,
+    message: String,
+}
+
+fn bad(field: impl Into<String>, message: impl Into<String>) -> FieldProblem {
+    FieldProblem {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn check_version(obj: &serde_json::Map<String, serde_json::Value>) -> Result<(), FieldProblem> {
     match obj.get("version").map(serde_json::Value::as_u64) {
-        None => Err(("version", "missing field".into())),
+        None => Err(bad("version", "missing field")),
         Some(Some(v)) if (1..=u64::from(TRACE_VERSION)).contains(&v) => Ok(()),
-        Some(_) => Err((
+        Some(_) => Err(bad(
             "version",
             format!(
                 "unsupported version {}: this specsim reads versions 1..={TRACE_VERSION} (a newer specsim may read it)",
@@ -517,7 +540,7 @@ fn check_version(obj: &serde_json::Map<String, serde_json::Value>) -> Result<(),
 
 fn from_obj<T: serde::de::DeserializeOwned>(
     obj: serde_json::Map<String, serde_json::Value>,
-) -> Result<T, (String, String)> {
+) -> Result<T, FieldProblem> {
     serde_path_to_error::deserialize(serde_json::Value::Object(obj)).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
@@ -531,37 +554,52 @@ fn from_obj<T: serde::de::DeserializeOwned>(
             .split('`')
             .nth(1)
             .filter(|_| message.starts_with("missing field"));
-        match missing {
-            Some(f) => (crate::scenario::problems::join(&path, f), message),
-            None if path.is_empty() => ("(line)".into(), message),
-            None => (path, message),
-        }
+        let field = match missing {
+            Some(f) => crate::scenario::problems::join(&path, f),
+            None if path.is_empty() => "(line)".into(),
+            None => path,
+        };
+        bad(field, message)
     })
 }
 
-fn non_negative(x: f64) -> Result<(), String> {
+fn out_degree(field: &str, d: u32) -> Result<(), FieldProblem> {
+    use crate::scenario::limits::MAX_OUT_DEGREE;
+    if d <= MAX_OUT_DEGREE {
+        Ok(())
+    } else {
+        Err(bad(field, format!(
+            "must be at most {MAX_OUT_DEGREE} (the most links a replayed page may have, a limit of this build: docs/scenario.md), got {d}"
+        )))
+    }
+}
+
+fn non_negative(field: &str, x: f64) -> Result<(), FieldProblem> {
     if x.is_finite() && x >= 0.0 {
         Ok(())
     } else {
-        Err(format!("must be a latency in seconds >= 0, got {x}"))
+        Err(bad(
+            field,
+            format!("must be a latency in seconds >= 0, got {x}"),
+        ))
     }
 }
 
 fn check_iteration(
     it: &IterationLine,
     visited: &std::collections::BTreeSet<PageRef>,
-) -> Result<(), (String, String)> {
-    let nn = |field: String, x: f64| non_negative(x).map_err(|m| (field, m));
+) -> Result<(), FieldProblem> {
+    let nn = |field: String, x: f64| non_negative(&field, x);
     match (it.action, &it.page) {
         (TraceAction::Answer, Some(_)) => {
-            return Err((
-                "page".into(),
-                "an `answer` iteration visits no page; remove `page`".into(),
+            return Err(bad(
+                "page",
+                "an `answer` iteration visits no page; remove `page`",
             ))
         }
         (TraceAction::Click | TraceAction::Back, None) => {
-            return Err((
-                "page".into(),
+            return Err(bad(
+                "page",
                 format!(
                     "missing field: a `{}` iteration must name the page it visits",
                     if it.action == TraceAction::Click {
@@ -573,8 +611,8 @@ fn check_iteration(
             ))
         }
         (TraceAction::Back, Some(p)) if !visited.contains(p) => {
-            return Err((
-                "page".into(),
+            return Err(bad(
+                "page",
                 format!(
                     "`back` to {} which the session never visited",
                     page_label(p)
@@ -582,6 +620,9 @@ fn check_iteration(
             ))
         }
         _ => {}
+    }
+    if let Some(d) = it.out_degree {
+        out_degree("out_degree", d)?;
     }
     if let Some(t) = &it.target {
         nn("target.latency_s".into(), t.latency_s)?;
@@ -606,8 +647,8 @@ fn check_iteration(
     }
     if let Some(o) = &it.outcome {
         if !["hit", "partial_hit", "miss"].contains(&o.as_str()) {
-            return Err((
-                "outcome".into(),
+            return Err(bad(
+                "outcome",
                 format!("must be one of hit, partial_hit, miss, got `{o}`"),
             ));
         }
@@ -799,6 +840,26 @@ mod tests {
             "invalid type: string \"slow\", expected f64",
         );
         fails(&[HEAD, r#"{"type":"step"}"#], 2, "type", "got `step`");
+        // Issue 14: such degrees allocated placeholder pages until memory ran out.
+        fails(
+            &[
+                HEAD,
+                r#"{"type":"session","session":"s1","root":"/","root_out_degree":4294967295}"#,
+            ],
+            2,
+            "root_out_degree",
+            "must be at most 100000",
+        );
+        fails(
+            &[
+                HEAD,
+                SESSION,
+                r#"{"type":"iteration","session":"s1","iteration":0,"action":"click","page":"/a","out_degree":4294967295}"#,
+            ],
+            3,
+            "out_degree",
+            "got 4294967295",
+        );
         fails(
             &[
                 HEAD,

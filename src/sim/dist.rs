@@ -78,7 +78,56 @@ pub enum Dist {
     Mixture(WeightedIndex<f64>, Vec<Dist>),
 }
 
+/// A sampler's constructor result; a refusal the checks above did not foresee is recorded
+/// as a problem at `path` (never silently dropped, so validation cannot succeed without it).
+fn sampler<T, E: std::fmt::Display>(p: &mut Problems, path: &str, r: Result<T, E>) -> Option<T> {
+    match r {
+        Ok(d) => Some(d),
+        Err(e) => {
+            p.push(
+                path,
+                format!("parameters the sampler cannot use ({e}): choose values of ordinary size"),
+            );
+            None
+        }
+    }
+}
+
 impl DistSpec {
+    /// The mean of the distribution (infinite for heavy tails without one, e.g. a Pareto
+    /// shape <= 1); for validated specs only. Used to estimate sizes before building.
+    pub fn mean(&self) -> f64 {
+        match self {
+            DistSpec::Constant { value } => *value,
+            DistSpec::Uniform { low, high } => low / 2.0 + high / 2.0,
+            DistSpec::Exponential { mean } => *mean,
+            // Truncation at 0 raises the mean by at most the std.
+            DistSpec::Normal { mean, std } => mean + std,
+            DistSpec::Lognormal { median, sigma } => median * (sigma * sigma / 2.0).exp(),
+            DistSpec::Gamma { shape, scale } => shape * scale,
+            DistSpec::Weibull { shape, scale } => {
+                scale * statrs::function::gamma::gamma(1.0 + 1.0 / shape)
+            }
+            DistSpec::Pareto { scale, shape } => {
+                if *shape > 1.0 {
+                    scale * shape / (shape - 1.0)
+                } else {
+                    f64::INFINITY
+                }
+            }
+            DistSpec::Empirical { samples } => {
+                samples.iter().map(|x| x / samples.len() as f64).sum()
+            }
+            DistSpec::Mixture { components } => {
+                let total: f64 = components.iter().map(|c| c.weight).sum();
+                components
+                    .iter()
+                    .map(|c| c.weight / total * c.dist.mean())
+                    .sum()
+            }
+        }
+    }
+
     /// A constant distribution.
     pub fn constant(value: f64) -> Self {
         DistSpec::Constant { value }
@@ -102,48 +151,48 @@ impl DistSpec {
                     );
                     return None;
                 }
-                Dist::Uniform(Uniform::new(*low, *high).ok()?)
+                Dist::Uniform(sampler(p, path, Uniform::new(*low, *high))?)
             }
             DistSpec::Exponential { mean } => {
                 if !p.positive(&f("mean"), *mean) {
                     return None;
                 }
-                Dist::Exponential(Exp::new(1.0 / mean).ok()?)
+                Dist::Exponential(sampler(p, &f("mean"), Exp::new(1.0 / mean))?)
             }
             DistSpec::Normal { mean, std } => {
                 let ok = p.non_negative(&f("mean"), *mean) & p.non_negative(&f("std"), *std);
                 if !ok {
                     return None;
                 }
-                Dist::TruncNormal(Normal::new(*mean, *std).ok()?)
+                Dist::TruncNormal(sampler(p, path, Normal::new(*mean, *std))?)
             }
             DistSpec::Lognormal { median, sigma } => {
                 let ok = p.positive(&f("median"), *median) & p.non_negative(&f("sigma"), *sigma);
                 if !ok {
                     return None;
                 }
-                Dist::Lognormal(LogNormal::new(median.ln(), *sigma).ok()?)
+                Dist::Lognormal(sampler(p, path, LogNormal::new(median.ln(), *sigma))?)
             }
             DistSpec::Gamma { shape, scale } => {
                 let ok = p.positive(&f("shape"), *shape) & p.positive(&f("scale"), *scale);
                 if !ok {
                     return None;
                 }
-                Dist::Gamma(Gamma::new(*shape, *scale).ok()?)
+                Dist::Gamma(sampler(p, path, Gamma::new(*shape, *scale))?)
             }
             DistSpec::Weibull { shape, scale } => {
                 let ok = p.positive(&f("shape"), *shape) & p.positive(&f("scale"), *scale);
                 if !ok {
                     return None;
                 }
-                Dist::Weibull(Weibull::new(*scale, *shape).ok()?)
+                Dist::Weibull(sampler(p, path, Weibull::new(*scale, *shape))?)
             }
             DistSpec::Pareto { scale, shape } => {
                 let ok = p.positive(&f("scale"), *scale) & p.positive(&f("shape"), *shape);
                 if !ok {
                     return None;
                 }
-                Dist::Pareto(Pareto::new(*scale, *shape).ok()?)
+                Dist::Pareto(sampler(p, path, Pareto::new(*scale, *shape))?)
             }
             DistSpec::Empirical { samples } => {
                 if samples.is_empty() {
@@ -177,7 +226,23 @@ impl DistSpec {
                 if p.items().len() > before {
                     return None;
                 }
-                let w = WeightedIndex::new(components.iter().map(|c| c.weight)).ok()?;
+                // Each weight is finite, but their sum may not be (1e308 + 1e308): the
+                // sampler needs a finite total.
+                let total: f64 = components.iter().map(|c| c.weight).sum();
+                if !total.is_finite() {
+                    p.push(
+                        f("components"),
+                        format!(
+                            "the weights sum to {total}, past the largest number: scale them down (only their ratios matter)"
+                        ),
+                    );
+                    return None;
+                }
+                let w = sampler(
+                    p,
+                    &f("components"),
+                    WeightedIndex::new(components.iter().map(|c| c.weight)),
+                )?;
                 Dist::Mixture(w, parts)
             }
         };
@@ -313,6 +378,52 @@ mod tests {
         assert_eq!(
             e[0],
             "fetch.samples: must hold at least one value, got an empty list"
+        );
+    }
+
+    /// Issue 14: weights that pass "finite > 0" but overflow when summed panicked in rand.
+    #[test]
+    fn mixture_weights_that_overflow_when_summed_are_a_problem_not_a_panic() {
+        let e = build(r#"{"dist":"mixture","components":[{"weight":1e308,"dist":{"dist":"constant","value":1}},{"weight":1e308,"dist":{"dist":"constant","value":2}}]}"#)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            vec!["fetch.components: the weights sum to inf, past the largest number: scale them down (only their ratios matter)"]
+        );
+        // Huge but summable weights are fine: only ratios matter.
+        let d = build(r#"{"dist":"mixture","components":[{"weight":1e307,"dist":{"dist":"constant","value":1}},{"weight":3e307,"dist":{"dist":"constant","value":5}}]}"#)
+            .unwrap();
+        assert!((mean_of(&d, 20_000) - 4.0).abs() < 0.1);
+    }
+
+    #[test]
+    fn a_sampler_refusal_is_always_recorded() {
+        // 1 / 5e-324 overflows to an infinite rate: the sampler's own check must surface.
+        let e = build(r#"{"dist":"exponential","mean":5e-324}"#);
+        match e {
+            Ok(d) => assert!(d.sample(&mut StreamKey::root(1).rng(0, 0, Purpose::Other)) >= 0.0),
+            Err(e) => assert_eq!(e.len(), 1, "{e:?}"),
+        }
+    }
+
+    #[test]
+    fn means_of_specs() {
+        let mean = |s: &str| serde_json::from_str::<DistSpec>(s).unwrap().mean();
+        assert_eq!(
+            mean(r#"{"dist":"constant","value":4294967296}"#),
+            4294967296.0
+        );
+        assert_eq!(mean(r#"{"dist":"uniform","low":2,"high":10}"#), 6.0);
+        assert_eq!(
+            mean(r#"{"dist":"pareto","scale":1,"shape":0.5}"#),
+            f64::INFINITY
+        );
+        assert!((mean(r#"{"dist":"weibull","shape":1,"scale":2}"#) - 2.0).abs() < 1e-12);
+        assert_eq!(
+            mean(
+                r#"{"dist":"mixture","components":[{"weight":3,"dist":{"dist":"constant","value":1}},{"weight":1,"dist":{"dist":"constant","value":5}}]}"#
+            ),
+            2.0
         );
     }
 

@@ -146,14 +146,14 @@ impl RunMetrics {
         };
     }
 
-    /// Adds one finished iteration.
+    /// Adds one finished iteration. Sums saturate: scenarios may hold latencies of years.
     #[inline]
     pub fn iteration(&mut self, r: &IterationRecord) {
         self.iterations += 1;
-        self.iteration_latency += r.latency;
-        self.llm += r.llm;
-        self.stages += r.stages;
-        self.other += r.other;
+        self.iteration_latency = self.iteration_latency.saturating_add(r.latency);
+        self.llm = self.llm.saturating_add(r.llm);
+        self.stages = self.stages.saturating_add(r.stages);
+        self.other = self.other.saturating_add(r.other);
         self.iteration_latencies.push(r.latency);
         match r.outcome {
             Outcome::Answer => return,
@@ -161,19 +161,19 @@ impl RunMetrics {
             Outcome::PartialHit => self.partial_hits += 1,
             Outcome::Miss => {
                 self.misses += 1;
-                self.miss_exposed += r.exposed;
+                self.miss_exposed = self.miss_exposed.saturating_add(r.exposed);
             }
         }
         self.visits += 1;
-        self.web += r.web;
-        self.exposed += r.exposed;
-        self.queue += r.queue;
+        self.web = self.web.saturating_add(r.web);
+        self.exposed = self.exposed.saturating_add(r.exposed);
+        self.queue = self.queue.saturating_add(r.queue);
     }
 
     /// Adds one finished session.
     #[inline]
     pub fn session_done(&mut self, latency: Nanos) {
-        self.session_latency += latency;
+        self.session_latency = self.session_latency.saturating_add(latency);
         self.session_latencies.push(latency);
     }
 

@@ -95,6 +95,15 @@ pub fn check_rules(
     if width == 0 {
         p.push("width", "must be at least 1 (the prefetch width k), got 0");
     }
+    let max_width = crate::scenario::limits::MAX_WIDTH;
+    if width > max_width {
+        p.push(
+            "width",
+            format!(
+                "must be at most {max_width} (a limit of this build, docs/scenario.md), got {width}"
+            ),
+        );
+    }
     if speccache && drafts == 0 {
         p.push(
             "drafts",
@@ -695,7 +704,10 @@ impl SpecCache {
         let fetch = *fetch;
         let web = now.since(fetch.requested);
         if fetch.demand {
-            self.metrics.demand_work += now.since(fetch.started);
+            self.metrics.demand_work = self
+                .metrics
+                .demand_work
+                .saturating_add(now.since(fetch.started));
         }
         if fetch.in_cache {
             let cache = &mut self.caches[fetch.cache as usize];
@@ -739,7 +751,7 @@ impl SpecCache {
         let sess = &mut self.sessions[s as usize];
         if sess.at_root {
             sess.at_root = false;
-            self.metrics.root_web += sess.exposed;
+            self.metrics.root_web = self.metrics.root_web.saturating_add(sess.exposed);
             self.begin_iteration(s, cx, w);
             return;
         }

@@ -255,13 +255,16 @@ impl World<Engine<Event>> for SampledWorld<'_> {
         debug_assert_eq!(f as usize, self.durations.len(), "fetch ids are dense");
         let duration = self.fetch_latency(s, page, step);
         self.durations.push(duration);
-        self.tally.bytes += self.model.site.page(page).bytes;
+        self.tally.bytes = self
+            .tally
+            .bytes
+            .saturating_add(self.model.site.page(page).bytes);
     }
 
     #[inline]
     fn start_fetch(&mut self, cx: &mut Engine<Event>, f: FetchId) {
         let d = self.durations[f as usize];
-        self.tally.fetch_work += d;
+        self.tally.fetch_work = self.tally.fetch_work.saturating_add(d);
         cx.schedule_in(d, Event::Fetched(f));
     }
 
@@ -276,9 +279,10 @@ impl World<Engine<Event>> for SampledWorld<'_> {
                 let mut t: Nanos = 0;
                 for (j, st) in self.model.stages.iter().enumerate() {
                     self.tally.drawn += 1;
-                    t += st
-                        .call(&mut key.rng(u64::from(iteration), j as u64, Purpose::Stage))
-                        .latency;
+                    t = t.saturating_add(
+                        st.call(&mut key.rng(u64::from(iteration), j as u64, Purpose::Stage))
+                            .latency,
+                    );
                 }
                 t
             }

@@ -12,6 +12,7 @@ use petgraph::visit::EdgeRef;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::scenario::limits::{MAX_LINKS, MAX_PAGES};
 use crate::scenario::problems::{index, join, Problems};
 use crate::sim::dist::{Dist, DistSpec};
 use crate::sim::rng::{Purpose, StreamKey};
@@ -271,6 +272,45 @@ impl GraphFile {
             p.push(join(path, "edges"), "a site needs at least one page");
             return None;
         }
+        if self.edges.len() as u64 > MAX_LINKS {
+            p.push(
+                join(path, "edges"),
+                format!(
+                    "{} links, over the limit of {MAX_LINKS} (docs/scenario.md)",
+                    self.edges.len()
+                ),
+            );
+            return None;
+        }
+        if n as u64 > MAX_PAGES {
+            // Name the index that implies the size, so a typo is found at once.
+            let at = if !self.pages.is_empty() {
+                join(path, "pages")
+            } else if self.root as usize + 1 == n {
+                join(path, "root")
+            } else {
+                let i = self
+                    .edges
+                    .iter()
+                    .position(|e| e.contains(&((n - 1) as u32)))
+                    .unwrap_or(0);
+                let j = usize::from(self.edges[i][0] as usize != n - 1);
+                index(&index(&join(path, "edges"), i), j)
+            };
+            let why = if self.pages.is_empty() {
+                format!(
+                    "page {} makes a site of {n} pages (without `pages`, the page count is one more than the largest index)",
+                    n - 1
+                )
+            } else {
+                format!("{n} pages")
+            };
+            p.push(
+                at,
+                format!("{why}, over the limit of {MAX_PAGES} pages (docs/scenario.md)"),
+            );
+            return None;
+        }
         if self.root as usize >= n {
             p.push(
                 join(path, "root"),
@@ -312,23 +352,69 @@ impl GraphFile {
         Some(Site::from_parts(pages, &self.edges, self.root, overrides))
     }
 
-    /// Reads a graph file.
-    pub fn read(file: &Path) -> Result<GraphFile, String> {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))?;
+    /// Reads a graph file (a regular file within the input size cap).
+    pub fn read(file: &Path) -> Result<GraphFile, GraphFileError> {
+        let text = crate::io::input::read_text(file).map_err(GraphFileError::Input)?;
         let de = &mut serde_json::Deserializer::from_str(&text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            format!("{path}: {}", e.into_inner())
+        serde_path_to_error::deserialize(de).map_err(|e| GraphFileError::Parse {
+            path: e.path().to_string(),
+            message: e.into_inner().to_string(),
         })
     }
 }
 
+/// A graph file that cannot be read or parsed (the message leaves out the file, which the
+/// caller names).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GraphFileError {
+    /// Missing, unreadable, not a regular file, or over the size cap.
+    #[error("{}", .0.reason())]
+    Input(crate::io::input::InputError),
+    /// Not the edge-list JSON format.
+    #[error("{path}: {message}")]
+    Parse {
+        /// Field path (`.` for the whole document).
+        path: String,
+        /// What serde said.
+        message: String,
+    },
+}
+
 impl SiteSpec {
-    /// Validates the spec and builds the site; `base` resolves relative file paths.
+    /// The graph file a `file` spec names, resolved against `base`.
+    pub fn graph_path(&self, base: Option<&Path>) -> Option<PathBuf> {
+        match self {
+            SiteSpec::File { path } => Some(match base {
+                Some(b) if path.is_relative() => b.join(path),
+                _ => path.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Validates the spec and builds the site, reading a `file` spec's graph itself; `base`
+    /// resolves relative file paths.
     pub fn build(
         &self,
         path: &str,
         base: Option<&Path>,
+        key: StreamKey,
+        p: &mut Problems,
+    ) -> Option<Site> {
+        let graph = self.graph_path(base).map(|f| {
+            let g = GraphFile::read(&f);
+            (f, g)
+        });
+        let graph = graph.as_ref().map(|(f, g)| (f.as_path(), g.as_ref()));
+        self.build_loaded(path, graph, key, p)
+    }
+
+    /// Validates the spec and builds the site; `graph` is the graph file a `file` spec names,
+    /// already read (see [`SiteSpec::graph_path`]), with its path.
+    pub fn build_loaded(
+        &self,
+        path: &str,
+        graph: Option<(&Path, Result<&GraphFile, &GraphFileError>)>,
         key: StreamKey,
         p: &mut Problems,
     ) -> Option<Site> {
@@ -346,12 +432,34 @@ impl SiteSpec {
                         format!("must be at least 2, got {pages}"),
                     );
                 }
+                if u64::from(*pages) > MAX_PAGES {
+                    p.push(
+                        join(path, "pages"),
+                        format!(
+                            "must be at most {MAX_PAGES} (a limit of this build, docs/scenario.md), got {pages}"
+                        ),
+                    );
+                }
                 p.probability(&join(path, "cross_link_prob"), *cross_link_prob);
                 let d = out_degree.build(&join(path, "out_degree"), p);
                 let b = page_bytes
                     .as_ref()
                     .and_then(|b| b.build(&join(path, "page_bytes"), p));
                 if p.items().len() > before {
+                    return None;
+                }
+                // Each page's degree is capped at pages - 1, so the mean bounds the links.
+                let degree = out_degree.mean().clamp(1.0, f64::from(pages - 1));
+                let links = f64::from(*pages) * degree;
+                if links > MAX_LINKS as f64 {
+                    p.push(
+                        join(path, "out_degree"),
+                        format!(
+                            "a mean out-degree of {} on {pages} pages makes about {links:.0} links (a page links to at most the {} others), over the limit of {MAX_LINKS} links (docs/scenario.md)",
+                            out_degree.mean(),
+                            pages - 1
+                        ),
+                    );
                     return None;
                 }
                 Some(Site::hierarchical(
@@ -363,19 +471,17 @@ impl SiteSpec {
                 ))
             }
             SiteSpec::Inline(g) => g.build(path, p),
-            SiteSpec::File { path: file } => {
-                let full = match base {
-                    Some(b) if file.is_relative() => b.join(file),
-                    _ => file.clone(),
-                };
-                match GraphFile::read(&full) {
-                    Ok(g) => g.build(&format!("{path}(file {})", full.display()), p),
-                    Err(e) => {
-                        p.push(join(path, "path"), format!("{}: {e}", full.display()));
-                        None
-                    }
+            SiteSpec::File { .. } => match graph {
+                Some((full, Ok(g))) => g.build(&format!("{path}(file {})", full.display()), p),
+                Some((full, Err(e))) => {
+                    p.push(join(path, "path"), format!("{}: {e}", full.display()));
+                    None
                 }
-            }
+                None => {
+                    p.push(join(path, "path"), "the graph file was not read");
+                    None
+                }
+            },
         }
     }
 }

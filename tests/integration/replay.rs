@@ -200,13 +200,13 @@ fn sessions_cap_and_source_conflicts_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("t.jsonl"), full_trace(10, 2)).unwrap();
     let s = trace_scenario(dir.path(), "t.jsonl", "");
-    assert_eq!(s.file.sessions, 10, "every session of the trace");
-    let capped = trace_scenario(dir.path(), "t.jsonl", "").file;
+    assert_eq!(s.sessions, 10, "every session of the trace");
+    let capped = trace_scenario(dir.path(), "t.jsonl", "").file().clone();
     let mut v = serde_json::to_value(capped).unwrap();
     v["trajectories"]["sessions"] = 4.into();
     let f = ScenarioFile::from_value(v.clone(), "x").unwrap();
     let s = Scenario::build(f, "x", Some(dir.path())).unwrap();
-    assert_eq!(s.file.sessions, 4);
+    assert_eq!(s.sessions, 4);
     assert_eq!(runner::workload(&s, 0).0.len(), 4);
     v["agent"] = serde_json::json!({"rounds": {"dist": "constant", "value": 3}});
     let f = ScenarioFile::from_value(v, "x").unwrap();
@@ -287,7 +287,7 @@ fn cli_replays_a_trace_and_rejects_malformed_ones_with_exit_2() {
 fn the_example_replay_scenario_runs_and_speccache_beats_none() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/replay-example.json");
     let scenario = Scenario::load(&path).unwrap();
-    assert_eq!(scenario.file.sessions, 2);
+    assert_eq!(scenario.sessions, 2);
     let report = Report::new(&scenario, &runner::run(&scenario));
     let row = |name: &str| report.policies.iter().find(|r| r.policy == name).unwrap();
     assert!(
@@ -322,15 +322,15 @@ fn a_replay_is_deterministic_across_thread_counts() {
 
 #[test]
 fn sweep_cells_share_one_loaded_trace() {
-    use specsim::scenario::SiteCache;
+    use specsim::sweep::SiteCache;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("t.jsonl"), full_trace(5, 3)).unwrap();
-    let file = trace_scenario(dir.path(), "t.jsonl", "").file;
+    let file = trace_scenario(dir.path(), "t.jsonl", "").file().clone();
     let cache = SiteCache::default();
     let build = |width: u32| {
         let mut f = file.clone();
         f.width = width;
-        Scenario::build_with(f, "cell", Some(dir.path()), Some(&cache)).unwrap()
+        Scenario::build_with(f, "cell", Some(dir.path()), &cache).unwrap()
     };
     let (a, b) = (build(1), build(3));
     assert!(std::sync::Arc::ptr_eq(

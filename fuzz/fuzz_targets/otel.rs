@@ -1,0 +1,8 @@
+//! cargo-fuzz entry of the `otel` target (see tests/integration/fuzz/targets.rs).
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../../tests/integration/fuzz/targets.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::otel(data));
