@@ -9,7 +9,7 @@ use crate::scenario::Scenario;
 use crate::sim::metrics::RunMetrics;
 use crate::sim::policy::Policy;
 use crate::sim::rng::StreamKey;
-use crate::sim::sampled::{Sim, Workload};
+use crate::sim::sampled::{Shared, Sim, Workload};
 use crate::sim::trajectory::Trajectory;
 
 /// Tag separating replication keys from the site's key under the scenario seed.
@@ -61,10 +61,12 @@ pub fn run_replication(scenario: &Scenario, r: u32) -> Vec<RunMetrics> {
         key,
     };
     let mut sim = Sim::new(&scenario.model);
+    // The samples every policy reads, drawn once (the same numbers each would draw).
+    let shared = Shared::draw(&scenario.model, work);
     scenario
         .policies
         .iter()
-        .map(|&p| sim.run(p, work).clone())
+        .map(|&p| sim.run_shared(p, work, &shared).clone())
         .collect()
 }
 
