@@ -54,13 +54,18 @@ pub fn workload(
 
 /// Runs replication `r` of every policy.
 pub fn run_replication(scenario: &Scenario, r: u32) -> Vec<RunMetrics> {
+    run_replication_with(&mut Sim::new(&scenario.model), scenario, r)
+}
+
+/// Runs replication `r` of every policy on `sim` (a simulator of `scenario.model`, reused
+/// across replications so that its allocations are too).
+pub fn run_replication_with(sim: &mut Sim<'_>, scenario: &Scenario, r: u32) -> Vec<RunMetrics> {
     let (trajectories, arrivals, key) = workload(scenario, r);
     let work = Workload {
         trajectories: &trajectories,
         arrivals: &arrivals,
         key,
     };
-    let mut sim = Sim::new(&scenario.model);
     // The samples every policy reads, drawn once (the same numbers each would draw).
     let shared = Shared::draw(&scenario.model, work);
     scenario
@@ -72,9 +77,14 @@ pub fn run_replication(scenario: &Scenario, r: u32) -> Vec<RunMetrics> {
 
 /// Runs every replication in parallel on the current rayon pool.
 pub fn run(scenario: &Scenario) -> Outcome {
+    // A simulator per rayon job, reused by its replications: results depend only on the
+    // replication's index, never on which simulator ran it.
     let runs = (0..scenario.file.replications)
         .into_par_iter()
-        .map(|r| run_replication(scenario, r))
+        .map_init(
+            || Sim::new(&scenario.model),
+            |sim, r| run_replication_with(sim, scenario, r),
+        )
         .collect();
     Outcome {
         policies: scenario.policies.clone(),

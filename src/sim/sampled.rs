@@ -27,7 +27,7 @@ use crate::sim::llm::Call;
 use crate::sim::metrics::{IterationRecord, RunMetrics};
 use crate::sim::model::{Model, SpecCache};
 use crate::sim::policy::Policy;
-use crate::sim::rng::{Purpose, StreamKey};
+use crate::sim::rng::{Purpose, PurposeKey, StreamKey};
 use crate::sim::site::PageId;
 use crate::sim::time::{Nanos, SimTime};
 use crate::sim::trajectory::{Recorded, Trajectory};
@@ -64,6 +64,8 @@ pub struct SampledWorld<'a> {
     work: Workload<'a>,
     shared: Option<&'a Shared>,
     keys: Vec<StreamKey>,
+    /// Per session, its key for fetch times (prefetches draw many).
+    fetch_keys: Vec<PurposeKey>,
     /// Service time of each fetch, by fetch id, set when the fetch is requested.
     durations: Vec<Nanos>,
     tally: Tally,
@@ -89,11 +91,22 @@ impl<'a> SampledWorld<'a> {
                 Some(sh) => sh.keys.clone(),
                 None => session_keys(work.key, work.trajectories.len()),
             },
+            fetch_keys: Vec::new(),
             shared,
             work,
             durations,
             tally: Tally::default(),
         }
+        .with_fetch_keys()
+    }
+
+    fn with_fetch_keys(mut self) -> Self {
+        self.fetch_keys = self
+            .keys
+            .iter()
+            .map(|k| k.purpose(Purpose::Fetch))
+            .collect();
+        self
     }
 
     /// What was counted so far.
@@ -154,7 +167,7 @@ impl<'a> SampledWorld<'a> {
                     return sh.visit_fetch[sh.at(s, step)];
                 }
             }
-            draw_fetch(w.model, w.keys[s as usize], page, step)
+            draw_fetch(w.model, w.fetch_keys[s as usize], page, step)
         })
     }
 
@@ -193,9 +206,9 @@ fn session_keys(key: StreamKey, sessions: usize) -> Vec<StreamKey> {
 
 /// The fetch time of `page` fetched for step `step`, drawn from its stream.
 #[inline]
-fn draw_fetch(model: &Model, key: StreamKey, page: PageId, step: u32) -> Nanos {
+fn draw_fetch(model: &Model, key: PurposeKey, page: PageId, step: u32) -> Nanos {
     let dist = model.site.fetch_override(page).unwrap_or(&model.fetch);
-    dist.sample_nanos(&mut key.rng(u64::from(step), u64::from(page), Purpose::Fetch))
+    dist.sample_nanos(&mut key.rng(u64::from(step), u64::from(page)))
 }
 
 /// The target's think time in iteration `iteration`, drawn from its stream.
@@ -275,8 +288,9 @@ impl Shared {
                     0 => Some(t.root),
                     _ => t.steps.get(i as usize - 1).map(|st| st.page),
                 };
+                let fetch_key = key.purpose(Purpose::Fetch);
                 self.visit_fetch
-                    .push(page.map_or(0, |p| draw_fetch(model, key, p, i)));
+                    .push(page.map_or(0, |p| draw_fetch(model, fetch_key, p, i)));
             }
         }
     }
