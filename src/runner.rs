@@ -82,7 +82,11 @@ pub fn run(scenario: &Scenario) -> Outcome {
     let runs = (0..scenario.file.replications)
         .into_par_iter()
         .map_init(
-            || Sim::new(&scenario.model),
+            || {
+                let mut sim = Sim::new(&scenario.model);
+                sim.pool_runs(u64::from(scenario.file.replications));
+                sim
+            },
             |sim, r| run_replication_with(sim, scenario, r),
         )
         .collect();

@@ -21,7 +21,7 @@
 //!   [`Sim`] runs them one after another, each on its own small event queue: the same events
 //!   in the same per-session order, a queue of a few entries instead of one of every session's.
 
-use crate::sim::engine::{Engine, EventKey};
+use crate::sim::engine::{Engine, EventKey, SmallQueue};
 use crate::sim::fetch::FetchId;
 use crate::sim::llm::Call;
 use crate::sim::metrics::{IterationRecord, RunMetrics};
@@ -31,7 +31,7 @@ use crate::sim::rng::{Purpose, PurposeKey, StreamKey};
 use crate::sim::site::PageId;
 use crate::sim::time::{Nanos, SimTime};
 use crate::sim::trajectory::{Recorded, Trajectory};
-use crate::sim::world::{Decision, Event, SessionId, World};
+use crate::sim::world::{Context, Decision, Event, SessionId, World};
 
 /// What a replication simulates: the sessions' paths and start times.
 #[derive(Clone, Copy, Debug)]
@@ -121,6 +121,14 @@ impl<'a> SampledWorld<'a> {
 
     fn trajectory(&self, s: SessionId) -> &'a Trajectory {
         &self.work.trajectories[s as usize]
+    }
+
+    /// The page the target chooses in iteration `iteration` (`None` for the answer).
+    fn page_chosen(&self, s: SessionId, iteration: u32) -> Option<PageId> {
+        self.trajectory(s)
+            .steps
+            .get(iteration as usize)
+            .map(|st| st.page)
     }
 
     /// The values a trace recorded for iteration `i` of session `s`.
@@ -311,7 +319,25 @@ impl Shared {
     }
 }
 
-impl World<Engine<Event>> for SampledWorld<'_> {
+/// The small queue of a session simulated alone is a context of the rules like the engine.
+impl Context for SmallQueue<Event> {
+    #[inline]
+    fn now(&self) -> SimTime {
+        SmallQueue::now(self)
+    }
+
+    #[inline]
+    fn schedule_in(&mut self, delay: Nanos, ev: Event) -> EventKey {
+        SmallQueue::schedule_in(self, delay, ev)
+    }
+
+    #[inline]
+    fn cancel(&mut self, key: EventKey) -> bool {
+        SmallQueue::cancel(self, key)
+    }
+}
+
+impl<C: Context> World<C> for SampledWorld<'_> {
     fn root(&mut self, s: SessionId) -> PageId {
         self.trajectory(s).root
     }
@@ -327,13 +353,10 @@ impl World<Engine<Event>> for SampledWorld<'_> {
     }
 
     fn next_page(&self, s: SessionId, iteration: u32) -> Option<PageId> {
-        self.trajectory(s)
-            .steps
-            .get(iteration as usize)
-            .map(|st| st.page)
+        self.page_chosen(s, iteration)
     }
 
-    fn start_target(&mut self, cx: &mut Engine<Event>, s: SessionId, iteration: u32) {
+    fn start_target(&mut self, cx: &mut C, s: SessionId, iteration: u32) {
         let latency = self.target_latency(s, iteration);
         cx.schedule_in(latency, Event::Decided(s));
     }
@@ -350,7 +373,7 @@ impl World<Engine<Event>> for SampledWorld<'_> {
 
     fn start_draft(
         &mut self,
-        cx: &mut Engine<Event>,
+        cx: &mut C,
         s: SessionId,
         iteration: u32,
         d: u8,
@@ -384,7 +407,7 @@ impl World<Engine<Event>> for SampledWorld<'_> {
             None => {
                 self.tally.drawn += 1;
                 let key = self.keys[s as usize];
-                let truth = self.next_page(s, iteration);
+                let truth = self.page_chosen(s, iteration);
                 let mut rng = key.rng(u64::from(iteration), u64::from(d), Purpose::DraftPick);
                 self.model.drafts[usize::from(d)].predict(
                     self.model.site.links(page),
@@ -405,13 +428,13 @@ impl World<Engine<Event>> for SampledWorld<'_> {
     }
 
     #[inline]
-    fn start_fetch(&mut self, cx: &mut Engine<Event>, f: FetchId) {
+    fn start_fetch(&mut self, cx: &mut C, f: FetchId) {
         let d = self.durations[f as usize];
         self.tally.fetch_work += d;
         cx.schedule_in(d, Event::Fetched(f));
     }
 
-    fn start_stages(&mut self, cx: &mut Engine<Event>, s: SessionId, iteration: u32) -> bool {
+    fn start_stages(&mut self, cx: &mut C, s: SessionId, iteration: u32) -> bool {
         let total = match self.recorded(s, iteration).and_then(|r| r.stages) {
             Some(ns) => {
                 self.tally.replayed += 1;
@@ -438,9 +461,12 @@ impl World<Engine<Event>> for SampledWorld<'_> {
 pub struct Sim<'m> {
     model: &'m Model,
     engine: Engine<Event>,
+    /// The queue of a session simulated alone.
+    small: SmallQueue<Event>,
     rules: SpecCache,
     durations: Vec<Nanos>,
     recording: bool,
+    pooled_runs: u64,
 }
 
 impl<'m> Sim<'m> {
@@ -449,9 +475,11 @@ impl<'m> Sim<'m> {
         Sim {
             model,
             engine: Engine::new(),
+            small: SmallQueue::new(),
             rules: SpecCache::new(model.rules()),
             durations: Vec::new(),
             recording: false,
+            pooled_runs: 1,
         }
     }
 
@@ -465,6 +493,13 @@ impl<'m> Sim<'m> {
     /// The per-iteration records of the last run (empty unless recording is on).
     pub fn records(&self) -> &[IterationRecord] {
         self.rules.records()
+    }
+
+    /// Tells how many runs a report pools with each of this simulator's runs (the
+    /// replications): a run keeps its latencies exactly while their total over those runs
+    /// stays within [`crate::sim::metrics::EXACT_POOL_MAX`], and sketches them beyond.
+    pub fn pool_runs(&mut self, runs: u64) {
+        self.pooled_runs = runs;
     }
 
     /// Whether the sessions of a run of `policy` can affect one another: through a cache
@@ -501,6 +536,9 @@ impl<'m> Sim<'m> {
         let iterations: usize = work.trajectories.iter().map(|t| t.iterations()).sum();
         self.engine.reset();
         self.rules.reset(policy, work.key, n, iterations);
+        let m = self.rules.metrics_mut();
+        m.iteration_latencies.plan(iterations, self.pooled_runs);
+        m.session_latencies.plan(n, self.pooled_runs);
         let mut world = SampledWorld::with_shared(
             self.model,
             work,
@@ -516,16 +554,17 @@ impl<'m> Sim<'m> {
             }
             (self.engine.events_processed(), self.engine.now())
         } else {
-            // Independent sessions: each alone on the queue, from its arrival to its end.
+            // Independent sessions: each alone on a small queue, from arrival to end.
             let (mut events, mut end) = (0, SimTime::ZERO);
+            let q = &mut self.small;
             for (s, &at) in work.arrivals.iter().enumerate() {
-                self.engine.reset();
-                self.engine.schedule_at(at, Event::Arrive(s as SessionId));
-                while let Some((_, ev)) = self.engine.pop() {
-                    self.rules.handle(ev, &mut self.engine, &mut world);
+                q.reset();
+                q.schedule_at(at, Event::Arrive(s as SessionId));
+                while let Some((_, ev)) = q.pop() {
+                    self.rules.handle(ev, q, &mut world);
                 }
-                events += self.engine.events_processed();
-                end = end.max(self.engine.now());
+                events += q.events_processed();
+                end = end.max(q.now());
             }
             (events, end)
         };
@@ -559,8 +598,8 @@ mod tests {
     /// Metrics with the latency lists sorted: the one thing the order of sessions changes.
     fn sorted(m: &RunMetrics) -> RunMetrics {
         let mut m = m.clone();
-        m.iteration_latencies.sort_unstable();
-        m.session_latencies.sort_unstable();
+        m.iteration_latencies.sort();
+        m.session_latencies.sort();
         m
     }
 
