@@ -1,7 +1,9 @@
 //! Throughput of the simulator, per core: everything one replication does for its policy set
-//! (the workload's trajectories and arrivals, every policy's run, and any per-replication
-//! precomputation), timed as one unit, so events/s and iterations/s are what a sweep or a
-//! `specsim run` gets. Also the raw engine (push then pop).
+//! (the workload's trajectories and arrivals, the samples shared by its policies, every
+//! policy's run and its metrics), timed as one unit on a simulator reused across
+//! replications as `specsim run` reuses one per worker, so events/s and iterations/s are what
+//! a sweep or a `specsim run` gets. An event is one delivery of the event loop (every fetch
+//! completion counts, observed or not). Also the raw engine (push then pop).
 //!
 //! Workloads:
 //! - `default`: the embedded default scenario (50 sessions of 3-10 iterations, five policies);
@@ -17,9 +19,10 @@
 
 use criterion::{BatchSize, Criterion, Throughput};
 use serde_json::{json, Value};
-use specsim::runner::run_replication;
+use specsim::runner::run_replication_with;
 use specsim::scenario::{Scenario, ScenarioFile, DEFAULT_SCENARIO};
 use specsim::sim::engine::Engine;
+use specsim::sim::sampled::Sim;
 use specsim::sim::time::SimTime;
 
 /// The default scenario with `edit` applied.
@@ -51,24 +54,32 @@ fn workloads() -> Vec<(&'static str, Scenario)> {
     ]
 }
 
+/// A simulator as `specsim run` keeps one per worker, reused across replications.
+fn simulator(sc: &Scenario) -> Sim<'_> {
+    let mut sim = Sim::new(&sc.model);
+    sim.pool_runs(u64::from(sc.file.replications));
+    sim
+}
+
 /// Events and iterations of replication `r`, summed over its policies.
-fn counts(sc: &Scenario, r: u32) -> (u64, u64) {
-    run_replication(sc, r)
+fn counts(sim: &mut Sim<'_>, sc: &Scenario, r: u32) -> (u64, u64) {
+    run_replication_with(sim, sc, r)
         .iter()
         .fold((0, 0), |(e, i), m| (e + m.events, i + m.iterations))
 }
 
 fn replications(c: &mut Criterion) {
     for (name, sc) in workloads() {
-        let (events, iterations) = counts(&sc, 0);
+        let mut sim = simulator(&sc);
+        let (events, iterations) = counts(&mut sim, &sc, 0);
         let mut g = c.benchmark_group(format!("{name}_replication"));
         g.throughput(Throughput::Elements(events));
         g.bench_function("events", |b| {
-            b.iter(|| std::hint::black_box(run_replication(&sc, 0)))
+            b.iter(|| std::hint::black_box(run_replication_with(&mut sim, &sc, 0)))
         });
         g.throughput(Throughput::Elements(iterations));
         g.bench_function("iterations", |b| {
-            b.iter(|| std::hint::black_box(run_replication(&sc, 0)))
+            b.iter(|| std::hint::black_box(run_replication_with(&mut sim, &sc, 0)))
         });
         g.finish();
     }
@@ -114,8 +125,9 @@ fn profile(spec: &str) {
         .find(|(n, _)| *n == name)
         .unwrap_or_else(|| panic!("unknown workload `{name}`"));
     let (mut events, mut iterations) = (0, 0);
+    let mut sim = simulator(&sc);
     for r in 0..reps {
-        let (e, i) = counts(&sc, r);
+        let (e, i) = counts(&mut sim, &sc, r);
         events += e;
         iterations += i;
     }

@@ -693,17 +693,20 @@ impl SpecCache {
         let fetch = *fetch;
         let web = now.since(fetch.requested);
         if fetch.in_cache {
+            let ok = w.fetch_ok(f);
             let cache = &mut self.caches[fetch.cache as usize];
-            if cache.peek(fetch.page).is_some_and(|e| e.fetch == f) {
-                if w.fetch_ok(f) {
-                    if let Some(e) = cache.peek_mut(fetch.page) {
-                        e.ready = true;
-                        e.web = web;
-                    }
+            let mut failed = false;
+            if let Some(e) = cache.peek_mut(fetch.page).filter(|e| e.fetch == f) {
+                if ok {
+                    e.ready = true;
+                    e.web = web;
                 } else {
-                    // A failed fetch (live) is not kept: the next visit fetches again.
-                    cache.remove(fetch.page);
+                    failed = true;
                 }
+            }
+            if failed {
+                // A failed fetch (live) is not kept: the next visit fetches again.
+                cache.remove(fetch.page);
             }
         }
         let fetches = &self.fetches;

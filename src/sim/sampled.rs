@@ -222,21 +222,31 @@ fn draw_fetch(model: &Model, key: PurposeKey, page: PageId, step: u32) -> Nanos 
 /// The target's think time in iteration `iteration`, drawn from its stream.
 #[inline]
 fn draw_target(model: &Model, key: StreamKey, iteration: u32) -> Nanos {
+    draw_target_by(model, key.purpose(Purpose::Target), iteration)
+}
+
+#[inline]
+fn draw_target_by(model: &Model, key: PurposeKey, iteration: u32) -> Nanos {
     model
         .target
-        .call(&mut key.rng(u64::from(iteration), 0, Purpose::Target))
+        .call(&mut key.rng(u64::from(iteration), 0))
         .latency
 }
 
 /// The extra stages' total time in iteration `iteration`, each drawn from its stream.
 #[inline]
 fn draw_stages(model: &Model, key: StreamKey, iteration: u32) -> Nanos {
+    draw_stages_by(model, key.purpose(Purpose::Stage), iteration)
+}
+
+#[inline]
+fn draw_stages_by(model: &Model, key: PurposeKey, iteration: u32) -> Nanos {
     model
         .stages
         .iter()
         .enumerate()
         .map(|(j, st)| {
-            st.call(&mut key.rng(u64::from(iteration), j as u64, Purpose::Stage))
+            st.call(&mut key.rng(u64::from(iteration), j as u64))
                 .latency
         })
         .sum()
@@ -279,16 +289,24 @@ impl Shared {
         for (s, t) in work.trajectories.iter().enumerate() {
             self.first.push(at);
             let key = self.keys[s];
+            let (target_key, stage_key, fetch_key) = (
+                key.purpose(Purpose::Target),
+                key.purpose(Purpose::Stage),
+                key.purpose(Purpose::Fetch),
+            );
             let iterations = t.iterations() as u32;
             at += iterations + 1;
             for i in 0..=iterations {
                 // Entry `iterations` (one past the answer) only pads the step table.
                 let live = i < iterations;
-                self.target
-                    .push(if live { draw_target(model, key, i) } else { 0 });
+                self.target.push(if live {
+                    draw_target_by(model, target_key, i)
+                } else {
+                    0
+                });
                 let visit = (i as usize) < t.steps.len();
                 self.stages.push(if visit && !model.stages.is_empty() {
-                    draw_stages(model, key, i)
+                    draw_stages_by(model, stage_key, i)
                 } else {
                     0
                 });
@@ -296,7 +314,6 @@ impl Shared {
                     0 => Some(t.root),
                     _ => t.steps.get(i as usize - 1).map(|st| st.page),
                 };
-                let fetch_key = key.purpose(Purpose::Fetch);
                 self.visit_fetch
                     .push(page.map_or(0, |p| draw_fetch(model, fetch_key, p, i)));
             }

@@ -230,6 +230,9 @@ impl Site {
     /// The page's own fetch-latency distribution, if it has one.
     #[inline]
     pub fn fetch_override(&self, page: PageId) -> Option<&Dist> {
+        if self.fetch_overrides.is_empty() {
+            return None; // most sites: no page lookup on the hot path
+        }
         self.page(page)
             .fetch
             .map(|i| &self.fetch_overrides[i as usize])
