@@ -1,46 +1,92 @@
-//! Throughput of the event loop: simulated events and iterations per second on the default
-//! scenario (one replication, every policy), and raw engine push/pop.
+//! Throughput of the simulator, per core: everything one replication does for its policy set
+//! (the workload's trajectories and arrivals, the samples shared by its policies, every
+//! policy's run and its metrics), timed as one unit on a simulator reused across
+//! replications as `specsim run` reuses one per worker, so events/s and iterations/s are what
+//! a sweep or a `specsim run` gets. An event is one delivery of the event loop (every fetch
+//! completion counts, observed or not). Also the raw engine (push then pop).
+//!
+//! Workloads:
+//! - `default`: the embedded default scenario (50 sessions of 3-10 iterations, five policies);
+//! - `sessions400`: the 400-session workload of issue 15 (400 sessions x 10 iterations,
+//!   lognormal latencies, median out-degree 81, `none` + `speccache`, a cache per session and
+//!   unlimited fetch slots);
+//! - `sessions400_shared`: the same sessions sharing one cache of 1,000 pages, so that they
+//!   interact and all 400 run through one event queue.
+//!
+//! `SPECSIM_BENCH_PROFILE=<workload>[:<replications>]` skips criterion and runs that many
+//! replications of one workload, then prints its events and iterations: the fixed program to
+//! count instructions with `valgrind --tool=callgrind` (README, Performance).
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use specsim::runner::workload;
-use specsim::scenario::Scenario;
+use criterion::{BatchSize, Criterion, Throughput};
+use serde_json::{json, Value};
+use specsim::runner::run_replication_with;
+use specsim::scenario::{Scenario, ScenarioFile, DEFAULT_SCENARIO};
 use specsim::sim::engine::Engine;
-use specsim::sim::sampled::{Sim, Workload};
+use specsim::sim::sampled::Sim;
 use specsim::sim::time::SimTime;
 
-fn default_scenario(c: &mut Criterion) {
-    let sc = Scenario::default_scenario();
-    let (traj, arrivals, key) = workload(&sc, 0);
-    let work = Workload {
-        trajectories: &traj,
-        arrivals: &arrivals,
-        key,
+/// The default scenario with `edit` applied.
+fn scenario(edit: impl FnOnce(&mut Value)) -> Scenario {
+    let mut v: Value = serde_json::from_str(DEFAULT_SCENARIO).expect("default parses");
+    edit(&mut v);
+    let file = ScenarioFile::from_value(v, "bench").expect("bench scenario parses");
+    Scenario::build(file, "bench", None).expect("bench scenario is valid")
+}
+
+/// The workloads, by name.
+fn workloads() -> Vec<(&'static str, Scenario)> {
+    let sessions400 = |v: &mut Value| {
+        v["replications"] = json!(10);
+        v["sessions"] = json!(400);
+        v["agent"]["rounds"] = json!({"dist": "constant", "value": 10});
+        v["policies"] = json!(["none", "speccache"]);
     };
+    vec![
+        ("default", scenario(|_| {})),
+        ("sessions400", scenario(sessions400)),
+        (
+            "sessions400_shared",
+            scenario(|v| {
+                sessions400(v);
+                v["cache"] = json!({"capacity": 1000, "eviction": "lru", "scope": "shared"});
+            }),
+        ),
+    ]
+}
+
+/// A simulator as `specsim run` keeps one per worker, reused across replications.
+fn simulator(sc: &Scenario) -> Sim<'_> {
     let mut sim = Sim::new(&sc.model);
-    let (mut events, mut iterations) = (0, 0);
-    for &p in &sc.policies {
-        let m = sim.run(p, work);
-        events += m.events;
-        iterations += m.iterations;
+    sim.pool_runs(u64::from(sc.replications));
+    sim
+}
+
+/// Events and iterations of replication `r`, summed over its policies.
+fn counts(sim: &mut Sim<'_>, sc: &Scenario, r: u32) -> (u64, u64) {
+    run_replication_with(sim, sc, r)
+        .iter()
+        .fold((0, 0), |(e, i), m| (e + m.events, i + m.iterations))
+}
+
+fn replications(c: &mut Criterion) {
+    for (name, sc) in workloads() {
+        let mut sim = simulator(&sc);
+        let (events, iterations) = counts(&mut sim, &sc, 0);
+        let mut g = c.benchmark_group(format!("{name}_replication"));
+        g.throughput(Throughput::Elements(events));
+        g.bench_function("events", |b| {
+            b.iter(|| std::hint::black_box(run_replication_with(&mut sim, &sc, 0)))
+        });
+        g.throughput(Throughput::Elements(iterations));
+        g.bench_function("iterations", |b| {
+            b.iter(|| std::hint::black_box(run_replication_with(&mut sim, &sc, 0)))
+        });
+        g.finish();
     }
-    let mut g = c.benchmark_group("default_scenario_one_replication");
-    g.throughput(Throughput::Elements(events));
-    g.bench_function("events", |b| {
-        b.iter(|| {
-            for &p in &sc.policies {
-                std::hint::black_box(sim.run(p, work).events);
-            }
-        })
-    });
-    g.throughput(Throughput::Elements(iterations));
-    g.bench_function("iterations", |b| {
-        b.iter(|| {
-            for &p in &sc.policies {
-                std::hint::black_box(sim.run(p, work).iterations);
-            }
-        })
-    });
-    g.finish();
+}
+
+fn full_run(c: &mut Criterion) {
+    let sc = Scenario::default_scenario();
     let mut g = c.benchmark_group("default_scenario_full_run");
     g.sample_size(10);
     g.bench_function("specsim_run", |b| {
@@ -70,5 +116,32 @@ fn engine_push_pop(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, default_scenario, engine_push_pop);
-criterion_main!(benches);
+/// The callgrind driver: `SPECSIM_BENCH_PROFILE=default:20` runs replications 0..20.
+fn profile(spec: &str) {
+    let (name, reps) = spec.split_once(':').unwrap_or((spec, "1"));
+    let reps: u32 = reps.parse().expect("replications is a number");
+    let (_, sc) = workloads()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("unknown workload `{name}`"));
+    let (mut events, mut iterations) = (0, 0);
+    let mut sim = simulator(&sc);
+    for r in 0..reps {
+        let (e, i) = counts(&mut sim, &sc, r);
+        events += e;
+        iterations += i;
+    }
+    println!("{name}: {reps} replications, {events} events, {iterations} iterations");
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("SPECSIM_BENCH_PROFILE") {
+        profile(&spec);
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    replications(&mut c);
+    full_run(&mut c);
+    engine_push_pop(&mut c);
+    c.final_summary();
+}

@@ -9,7 +9,7 @@ use crate::scenario::Scenario;
 use crate::sim::metrics::RunMetrics;
 use crate::sim::policy::Policy;
 use crate::sim::rng::StreamKey;
-use crate::sim::sampled::{Sim, Workload};
+use crate::sim::sampled::{Shared, Sim, Workload};
 use crate::sim::trajectory::Trajectory;
 
 /// Tag separating replication keys from the site's key under the scenario seed.
@@ -54,17 +54,24 @@ pub fn workload(
 
 /// Runs replication `r` of every policy.
 pub fn run_replication(scenario: &Scenario, r: u32) -> Vec<RunMetrics> {
+    run_replication_with(&mut Sim::new(&scenario.model), scenario, r)
+}
+
+/// Runs replication `r` of every policy on `sim` (a simulator of `scenario.model`, reused
+/// across replications so that its allocations are too).
+pub fn run_replication_with(sim: &mut Sim<'_>, scenario: &Scenario, r: u32) -> Vec<RunMetrics> {
     let (trajectories, arrivals, key) = workload(scenario, r);
     let work = Workload {
         trajectories: &trajectories,
         arrivals: &arrivals,
         key,
     };
-    let mut sim = Sim::new(&scenario.model);
+    // The samples every policy reads, drawn once (the same numbers each would draw).
+    let shared = Shared::draw(&scenario.model, work);
     scenario
         .policies
         .iter()
-        .map(|&p| sim.run(p, work).clone())
+        .map(|&p| sim.run_shared(p, work, &shared).clone())
         .collect()
 }
 
@@ -76,13 +83,22 @@ pub fn run(scenario: &Scenario) -> Outcome {
 /// [`run`], calling `done` each time a replication finishes (in any order: for progress
 /// only; the outcome does not depend on it).
 pub fn run_observed(scenario: &Scenario, done: impl Fn() + Sync) -> Outcome {
+    // A simulator per rayon job, reused by its replications: results depend only on the
+    // replication's index, never on which simulator ran it.
     let runs = (0..scenario.replications)
         .into_par_iter()
-        .map(|r| {
-            let metrics = run_replication(scenario, r);
-            done();
-            metrics
-        })
+        .map_init(
+            || {
+                let mut sim = Sim::new(&scenario.model);
+                sim.pool_runs(u64::from(scenario.replications));
+                sim
+            },
+            |sim, r| {
+                let metrics = run_replication_with(sim, scenario, r);
+                done();
+                metrics
+            },
+        )
         .collect();
     Outcome {
         policies: scenario.policies.clone(),

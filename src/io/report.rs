@@ -4,15 +4,16 @@
 //! (sweeps, plots, validation) read them. Times are seconds; rates are fractions in [0, 1];
 //! `_ci_lo`/`_ci_hi` are the bounds of a 95 % confidence interval over replications
 //! (Student-t for means, log scale for ratios of pooled sums: see [`ratio_of_sums`]);
-//! percentiles pool every iteration (or session) of every replication.
+//! percentiles pool every iteration (or session) of every replication, exactly up to 2^20
+//! values and from a quantile sketch (relative error at most 0.5 %) beyond.
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::{Deserialize, Serialize};
 
-use crate::io::stats::{estimate, percentile_sorted, ratio_of_sums, Estimate};
+use crate::io::stats::{estimate, ratio_of_sums, Estimate};
 use crate::runner::{replication_key, Outcome};
 use crate::scenario::Scenario;
-use crate::sim::metrics::RunMetrics;
+use crate::sim::metrics::{Pooled, RunMetrics};
 use crate::sim::time::{nanos_to_secs, Nanos};
 
 /// Version of the report schema; bumped when a field changes meaning or disappears.
@@ -60,11 +61,11 @@ pub struct Distribution {
     pub session_latency_percentiles_s: Vec<f64>,
 }
 
-/// The 101 percentiles 0..=100 of `values` (sorted in place), seconds.
-pub fn percentiles(values: &mut [u64]) -> Vec<f64> {
-    values.sort_unstable();
+/// The 101 percentiles 0..=100 of pooled latencies (exact, or sketched: see
+/// [`crate::sim::metrics::Latencies`]), seconds.
+fn pooled_percentiles(values: &Pooled) -> Vec<f64> {
     (0..=100)
-        .map(|q| nanos_to_secs(percentile_sorted(values, q as f64 / 100.0)))
+        .map(|q| nanos_to_secs(values.percentile(f64::from(q) / 100.0)))
         .collect()
 }
 
@@ -206,17 +207,9 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
     let per_session = |f: fn(&RunMetrics) -> u64| {
         runs.iter().map(|m| f(m) as f64).sum::<f64>() / sessions.max(1) as f64
     };
-    let mut iters: Vec<u64> = runs
-        .iter()
-        .flat_map(|m| m.iteration_latencies.iter().copied())
-        .collect();
-    iters.sort_unstable();
-    let mut sess: Vec<u64> = runs
-        .iter()
-        .flat_map(|m| m.session_latencies.iter().copied())
-        .collect();
-    sess.sort_unstable();
-    let pct = |v: &[u64], q| nanos_to_secs(percentile_sorted(v, q));
+    let iters = Pooled::of(runs.iter().map(|m| &m.iteration_latencies));
+    let sess = Pooled::of(runs.iter().map(|m| &m.session_latencies));
+    let pct = |v: &Pooled, q| nanos_to_secs(v.percentile(q));
     let finite = |x: f64| x.is_finite().then_some(x);
     PolicyRow {
         policy: name.to_string(),
@@ -363,18 +356,12 @@ impl Report {
             .iter()
             .map(|&(i, p)| {
                 let runs = column(i);
-                let mut it: Vec<u64> = runs
-                    .iter()
-                    .flat_map(|m| m.iteration_latencies.iter().copied())
-                    .collect();
-                let mut se: Vec<u64> = runs
-                    .iter()
-                    .flat_map(|m| m.session_latencies.iter().copied())
-                    .collect();
+                let it = Pooled::of(runs.iter().map(|m| &m.iteration_latencies));
+                let se = Pooled::of(runs.iter().map(|m| &m.session_latencies));
                 Distribution {
                     policy: p.name().to_string(),
-                    iter_latency_percentiles_s: percentiles(&mut it),
-                    session_latency_percentiles_s: percentiles(&mut se),
+                    iter_latency_percentiles_s: pooled_percentiles(&it),
+                    session_latency_percentiles_s: pooled_percentiles(&se),
                 }
             })
             .collect();
@@ -526,16 +513,19 @@ mod tests {
     use super::*;
 
     fn run(exposed: u64, session_latency: u64, sessions: usize, work: u64) -> RunMetrics {
-        RunMetrics {
+        let mut m = RunMetrics {
             iterations: 10,
             visits: 10,
             exposed,
             miss_exposed: exposed,
             session_latency,
-            session_latencies: vec![session_latency / sessions as u64; sessions],
             fetch_work: work,
             ..Default::default()
+        };
+        for _ in 0..sessions {
+            m.session_latencies.push(session_latency / sessions as u64);
         }
+        m
     }
 
     /// Regression (issue 11): a replication whose policy exposed no web time used to be

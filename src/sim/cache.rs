@@ -33,6 +33,16 @@ impl Default for OrderList {
 }
 
 impl OrderList {
+    /// An empty list with room for slots `0..n`.
+    pub fn with_slots(n: usize) -> Self {
+        OrderList {
+            prev: vec![NIL; n],
+            next: vec![NIL; n],
+            ..OrderList::default()
+        }
+    }
+
+    #[inline]
     fn ensure(&mut self, slot: u32) {
         let need = slot as usize + 1;
         if self.prev.len() < need {
@@ -179,9 +189,14 @@ pub enum AnyEviction {
 impl AnyEviction {
     /// A fresh policy of the given kind.
     pub fn new(kind: EvictionKind) -> Self {
+        Self::with_slots(kind, 0)
+    }
+
+    /// A fresh policy with room for slots `0..n` (it grows past them as needed).
+    pub fn with_slots(kind: EvictionKind, n: usize) -> Self {
         match kind {
-            EvictionKind::Lru => AnyEviction::Lru(Lru::default()),
-            EvictionKind::Fifo => AnyEviction::Fifo(Fifo::default()),
+            EvictionKind::Lru => AnyEviction::Lru(Lru(OrderList::with_slots(n))),
+            EvictionKind::Fifo => AnyEviction::Fifo(Fifo(OrderList::with_slots(n))),
         }
     }
 }
@@ -298,7 +313,12 @@ pub struct Cache<V, P = AnyEviction> {
 impl<V> Cache<V, AnyEviction> {
     /// An empty cache of `capacity` entries using the named policy.
     pub fn with_kind(capacity: usize, kind: EvictionKind) -> Self {
-        Cache::new(capacity, AnyEviction::new(kind))
+        // Small caches get all their room at once: they are created by the thousand (one
+        // per session), and growing each slot by slot cost more than their whole use.
+        let room = if capacity <= LINEAR_MAX { capacity } else { 0 };
+        let mut c = Cache::new(capacity, AnyEviction::with_slots(kind, room));
+        c.slots.reserve_exact(room);
+        c
     }
 }
 

@@ -216,6 +216,8 @@ pub struct SpecCache {
     sessions: Vec<Session>,
     fetches: Vec<Fetch>,
     caches: Vec<Cache<Entry>>,
+    /// Caches of this run (`caches[..ncaches]`).
+    ncaches: usize,
     pool: FetchPool,
     scratch: Vec<PageId>,
     metrics: RunMetrics,
@@ -231,6 +233,7 @@ impl SpecCache {
             sessions: Vec::new(),
             fetches: Vec::new(),
             caches: Vec::new(),
+            ncaches: 0,
             pool: FetchPool::new(rules.fetch_slots, rules.demand_priority),
             scratch: Vec::with_capacity(rules.width * MAX_DRAFTS + 1),
             metrics: RunMetrics::default(),
@@ -300,10 +303,12 @@ impl SpecCache {
         } else {
             sessions
         };
-        for c in &mut self.caches {
+        // Caches beyond `wanted` are kept (unused, not cleared) with their allocations, for
+        // the next run that needs them: rebuilding them per run was a tenth of its cost.
+        for c in self.caches.iter_mut().take(wanted) {
             c.clear();
         }
-        self.caches.truncate(wanted);
+        self.ncaches = wanted;
         while self.caches.len() < wanted {
             self.caches.push(Cache::with_kind(
                 self.rules.cache_capacity,
@@ -332,7 +337,7 @@ impl SpecCache {
     /// Ends the run: prefetches still unused in the caches count as wasted.
     pub fn finish(&mut self) {
         let mut wasted = 0;
-        for c in &self.caches {
+        for c in &self.caches[..self.ncaches] {
             c.for_each(|_, e| wasted += u64::from(e.prefetched_unused));
         }
         self.metrics.prefetch_wasted += wasted;
@@ -710,17 +715,20 @@ impl SpecCache {
                 .saturating_add(now.since(fetch.started));
         }
         if fetch.in_cache {
+            let ok = w.fetch_ok(f);
             let cache = &mut self.caches[fetch.cache as usize];
-            if cache.peek(fetch.page).is_some_and(|e| e.fetch == f) {
-                if w.fetch_ok(f) {
-                    if let Some(e) = cache.peek_mut(fetch.page) {
-                        e.ready = true;
-                        e.web = web;
-                    }
+            let mut failed = false;
+            if let Some(e) = cache.peek_mut(fetch.page).filter(|e| e.fetch == f) {
+                if ok {
+                    e.ready = true;
+                    e.web = web;
                 } else {
-                    // A failed fetch (live) is not kept: the next visit fetches again.
-                    cache.remove(fetch.page);
+                    failed = true;
                 }
+            }
+            if failed {
+                // A failed fetch (live) is not kept: the next visit fetches again.
+                cache.remove(fetch.page);
             }
         }
         let fetches = &self.fetches;

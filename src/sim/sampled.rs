@@ -11,18 +11,27 @@
 //!
 //! [`Sim`] runs one replication of one policy: the engine, the rules ([`SpecCache`]) and this
 //! world. It is reset and reused across runs, so once warm its event loop does not allocate.
+//!
+//! Two driver-side economies, invisible in the results:
+//! - [`Shared`] draws once per replication the samples every policy asks for (the target's
+//!   think times, the extra stages, the fetch time of each page a session visits), from the
+//!   very streams the world would draw them from on demand, so each policy reads the same
+//!   numbers instead of drawing them again;
+//! - when sessions cannot interact (no cache or one cache per session, unlimited fetch slots),
+//!   [`Sim`] runs them one after another, each on its own small event queue: the same events
+//!   in the same per-session order, a queue of a few entries instead of one of every session's.
 
-use crate::sim::engine::{Engine, EventKey};
+use crate::sim::engine::{Engine, EventKey, SmallQueue};
 use crate::sim::fetch::FetchId;
 use crate::sim::llm::Call;
 use crate::sim::metrics::{IterationRecord, RunMetrics};
 use crate::sim::model::{Model, SpecCache};
 use crate::sim::policy::Policy;
-use crate::sim::rng::{Purpose, StreamKey};
+use crate::sim::rng::{Purpose, PurposeKey, StreamKey};
 use crate::sim::site::PageId;
 use crate::sim::time::{Nanos, SimTime};
 use crate::sim::trajectory::{Recorded, Trajectory};
-use crate::sim::world::{Decision, Event, SessionId, World};
+use crate::sim::world::{Context, Decision, Event, SessionId, World};
 
 /// What a replication simulates: the sessions' paths and start times.
 #[derive(Clone, Copy, Debug)]
@@ -53,7 +62,10 @@ pub struct Tally {
 pub struct SampledWorld<'a> {
     model: &'a Model,
     work: Workload<'a>,
+    shared: Option<&'a Shared>,
     keys: Vec<StreamKey>,
+    /// Per session, its key for fetch times (prefetches draw many).
+    fetch_keys: Vec<PurposeKey>,
     /// Service time of each fetch, by fetch id, set when the fetch is requested.
     durations: Vec<Nanos>,
     tally: Tally,
@@ -61,17 +73,40 @@ pub struct SampledWorld<'a> {
 
 impl<'a> SampledWorld<'a> {
     /// The world of `work` under `model`; `durations` is a buffer to reuse.
-    pub fn new(model: &'a Model, work: Workload<'a>, mut durations: Vec<Nanos>) -> Self {
+    pub fn new(model: &'a Model, work: Workload<'a>, durations: Vec<Nanos>) -> Self {
+        Self::with_shared(model, work, None, durations)
+    }
+
+    /// The world of `work` reading the samples `shared` drew for it (see [`Shared`]).
+    pub fn with_shared(
+        model: &'a Model,
+        work: Workload<'a>,
+        shared: Option<&'a Shared>,
+        mut durations: Vec<Nanos>,
+    ) -> Self {
         durations.clear();
         SampledWorld {
             model,
-            keys: (0..work.trajectories.len() as u64)
-                .map(|s| work.key.child(s))
-                .collect(),
+            keys: match shared {
+                Some(sh) => sh.keys.clone(),
+                None => session_keys(work.key, work.trajectories.len()),
+            },
+            fetch_keys: Vec::new(),
+            shared,
             work,
             durations,
             tally: Tally::default(),
         }
+        .with_fetch_keys()
+    }
+
+    fn with_fetch_keys(mut self) -> Self {
+        self.fetch_keys = self
+            .keys
+            .iter()
+            .map(|k| k.purpose(Purpose::Fetch))
+            .collect();
+        self
     }
 
     /// What was counted so far.
@@ -86,6 +121,14 @@ impl<'a> SampledWorld<'a> {
 
     fn trajectory(&self, s: SessionId) -> &'a Trajectory {
         &self.work.trajectories[s as usize]
+    }
+
+    /// The page the target chooses in iteration `iteration` (`None` for the answer).
+    fn page_chosen(&self, s: SessionId, iteration: u32) -> Option<PageId> {
+        self.trajectory(s)
+            .steps
+            .get(iteration as usize)
+            .map(|st| st.page)
     }
 
     /// The values a trace recorded for iteration `i` of session `s`.
@@ -126,22 +169,22 @@ impl<'a> SampledWorld<'a> {
                 .and_then(|st| st.recorded.as_ref())
                 .and_then(|r| r.fetch),
         };
-        let key = self.keys[s as usize];
         self.replayed_or_drawn(recorded, |w| {
-            let dist = w.model.site.fetch_override(page).unwrap_or(&w.model.fetch);
-            dist.sample_nanos(&mut key.rng(u64::from(step), u64::from(page), Purpose::Fetch))
+            if let Some(sh) = w.shared {
+                if sh.visited(w.work.trajectories, s, step) == Some(page) {
+                    return sh.visit_fetch[sh.at(s, step)];
+                }
+            }
+            draw_fetch(w.model, w.fetch_keys[s as usize], page, step)
         })
     }
 
     /// The target's think time in iteration `iteration` of session `s`.
     pub fn target_latency(&mut self, s: SessionId, iteration: u32) -> Nanos {
         let recorded = self.recorded(s, iteration).and_then(|r| r.target);
-        let key = self.keys[s as usize];
-        self.replayed_or_drawn(recorded.map(|(l, _)| l), |w| {
-            w.model
-                .target
-                .call(&mut key.rng(u64::from(iteration), 0, Purpose::Target))
-                .latency
+        self.replayed_or_drawn(recorded.map(|(l, _)| l), |w| match w.shared {
+            Some(sh) => sh.target[sh.at(s, iteration)],
+            None => draw_target(w.model, w.keys[s as usize], iteration),
         })
     }
 
@@ -165,7 +208,153 @@ impl<'a> SampledWorld<'a> {
     }
 }
 
-impl World<Engine<Event>> for SampledWorld<'_> {
+fn session_keys(key: StreamKey, sessions: usize) -> Vec<StreamKey> {
+    (0..sessions as u64).map(|s| key.child(s)).collect()
+}
+
+/// The fetch time of `page` fetched for step `step`, drawn from its stream.
+#[inline]
+fn draw_fetch(model: &Model, key: PurposeKey, page: PageId, step: u32) -> Nanos {
+    let dist = model.site.fetch_override(page).unwrap_or(&model.fetch);
+    dist.sample_nanos(&mut key.rng(u64::from(step), u64::from(page)))
+}
+
+/// The target's think time in iteration `iteration`, drawn from its stream.
+#[inline]
+fn draw_target(model: &Model, key: StreamKey, iteration: u32) -> Nanos {
+    draw_target_by(model, key.purpose(Purpose::Target), iteration)
+}
+
+#[inline]
+fn draw_target_by(model: &Model, key: PurposeKey, iteration: u32) -> Nanos {
+    model
+        .target
+        .call(&mut key.rng(u64::from(iteration), 0))
+        .latency
+}
+
+/// The extra stages' total time in iteration `iteration`, each drawn from its stream.
+#[inline]
+fn draw_stages(model: &Model, key: StreamKey, iteration: u32) -> Nanos {
+    draw_stages_by(model, key.purpose(Purpose::Stage), iteration)
+}
+
+#[inline]
+fn draw_stages_by(model: &Model, key: PurposeKey, iteration: u32) -> Nanos {
+    model
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(j, st)| {
+            st.call(&mut key.rng(u64::from(iteration), j as u64))
+                .latency
+        })
+        .fold(0, Nanos::saturating_add) // scenarios may hold latencies of years
+}
+
+/// The samples every policy of a replication reads, drawn once: per session and iteration
+/// the target's think time and the extra stages' total, and per session and step the fetch
+/// time of the page visited at that step. Each comes from the stream the world draws it from
+/// on demand, so a world reading this table and one drawing as it goes see the same numbers
+/// (`tests/integration/determinism.rs` checks it). Values a trace recorded are still replayed
+/// by the world; their entries here go unused.
+#[derive(Clone, Debug, Default)]
+pub struct Shared {
+    keys: Vec<StreamKey>,
+    /// Per session, where its entries start: `iterations + 1` of them (steps 0..=visits).
+    first: Vec<u32>,
+    target: Vec<Nanos>,
+    stages: Vec<Nanos>,
+    visit_fetch: Vec<Nanos>,
+}
+
+impl Shared {
+    /// Draws the shared samples of `work` under `model`.
+    pub fn draw(model: &Model, work: Workload<'_>) -> Self {
+        let mut sh = Shared::default();
+        sh.redraw(model, work);
+        sh
+    }
+
+    /// Draws the shared samples of `work` into this table, reusing its allocations.
+    pub fn redraw(&mut self, model: &Model, work: Workload<'_>) {
+        let n = work.trajectories.len();
+        self.keys.clear();
+        self.keys.extend((0..n as u64).map(|s| work.key.child(s)));
+        self.first.clear();
+        self.target.clear();
+        self.stages.clear();
+        self.visit_fetch.clear();
+        let mut at = 0u32;
+        for (s, t) in work.trajectories.iter().enumerate() {
+            self.first.push(at);
+            let key = self.keys[s];
+            let (target_key, stage_key, fetch_key) = (
+                key.purpose(Purpose::Target),
+                key.purpose(Purpose::Stage),
+                key.purpose(Purpose::Fetch),
+            );
+            let iterations = t.iterations() as u32;
+            at += iterations + 1;
+            for i in 0..=iterations {
+                // Entry `iterations` (one past the answer) only pads the step table.
+                let live = i < iterations;
+                self.target.push(if live {
+                    draw_target_by(model, target_key, i)
+                } else {
+                    0
+                });
+                let visit = (i as usize) < t.steps.len();
+                self.stages.push(if visit && !model.stages.is_empty() {
+                    draw_stages_by(model, stage_key, i)
+                } else {
+                    0
+                });
+                let page = match i {
+                    0 => Some(t.root),
+                    _ => t.steps.get(i as usize - 1).map(|st| st.page),
+                };
+                self.visit_fetch
+                    .push(page.map_or(0, |p| draw_fetch(model, fetch_key, p, i)));
+            }
+        }
+    }
+
+    #[inline]
+    fn at(&self, s: SessionId, i: u32) -> usize {
+        (self.first[s as usize] + i) as usize
+    }
+
+    /// The page session `s` visits at step `step` (0 = its start page).
+    #[inline]
+    fn visited(&self, trajectories: &[Trajectory], s: SessionId, step: u32) -> Option<PageId> {
+        let t = &trajectories[s as usize];
+        match step {
+            0 => Some(t.root),
+            _ => t.steps.get(step as usize - 1).map(|st| st.page),
+        }
+    }
+}
+
+/// The small queue of a session simulated alone is a context of the rules like the engine.
+impl Context for SmallQueue<Event> {
+    #[inline]
+    fn now(&self) -> SimTime {
+        SmallQueue::now(self)
+    }
+
+    #[inline]
+    fn schedule_in(&mut self, delay: Nanos, ev: Event) -> EventKey {
+        SmallQueue::schedule_in(self, delay, ev)
+    }
+
+    #[inline]
+    fn cancel(&mut self, key: EventKey) -> bool {
+        SmallQueue::cancel(self, key)
+    }
+}
+
+impl<C: Context> World<C> for SampledWorld<'_> {
     fn root(&mut self, s: SessionId) -> PageId {
         self.trajectory(s).root
     }
@@ -181,13 +370,10 @@ impl World<Engine<Event>> for SampledWorld<'_> {
     }
 
     fn next_page(&self, s: SessionId, iteration: u32) -> Option<PageId> {
-        self.trajectory(s)
-            .steps
-            .get(iteration as usize)
-            .map(|st| st.page)
+        self.page_chosen(s, iteration)
     }
 
-    fn start_target(&mut self, cx: &mut Engine<Event>, s: SessionId, iteration: u32) {
+    fn start_target(&mut self, cx: &mut C, s: SessionId, iteration: u32) {
         let latency = self.target_latency(s, iteration);
         cx.schedule_in(latency, Event::Decided(s));
     }
@@ -204,7 +390,7 @@ impl World<Engine<Event>> for SampledWorld<'_> {
 
     fn start_draft(
         &mut self,
-        cx: &mut Engine<Event>,
+        cx: &mut C,
         s: SessionId,
         iteration: u32,
         d: u8,
@@ -238,7 +424,7 @@ impl World<Engine<Event>> for SampledWorld<'_> {
             None => {
                 self.tally.drawn += 1;
                 let key = self.keys[s as usize];
-                let truth = self.next_page(s, iteration);
+                let truth = self.page_chosen(s, iteration);
                 let mut rng = key.rng(u64::from(iteration), u64::from(d), Purpose::DraftPick);
                 self.model.drafts[usize::from(d)].predict(
                     self.model.site.links(page),
@@ -262,29 +448,24 @@ impl World<Engine<Event>> for SampledWorld<'_> {
     }
 
     #[inline]
-    fn start_fetch(&mut self, cx: &mut Engine<Event>, f: FetchId) {
+    fn start_fetch(&mut self, cx: &mut C, f: FetchId) {
         let d = self.durations[f as usize];
         self.tally.fetch_work = self.tally.fetch_work.saturating_add(d);
         cx.schedule_in(d, Event::Fetched(f));
     }
 
-    fn start_stages(&mut self, cx: &mut Engine<Event>, s: SessionId, iteration: u32) -> bool {
+    fn start_stages(&mut self, cx: &mut C, s: SessionId, iteration: u32) -> bool {
         let total = match self.recorded(s, iteration).and_then(|r| r.stages) {
             Some(ns) => {
                 self.tally.replayed += 1;
                 ns
             }
             None => {
-                let key = self.keys[s as usize];
-                let mut t: Nanos = 0;
-                for (j, st) in self.model.stages.iter().enumerate() {
-                    self.tally.drawn += 1;
-                    t = t.saturating_add(
-                        st.call(&mut key.rng(u64::from(iteration), j as u64, Purpose::Stage))
-                            .latency,
-                    );
+                self.tally.drawn += self.model.stages.len() as u64;
+                match self.shared {
+                    Some(sh) => sh.stages[sh.at(s, iteration)],
+                    None => draw_stages(self.model, self.keys[s as usize], iteration),
                 }
-                t
             }
         };
         if total == 0 {
@@ -294,7 +475,7 @@ impl World<Engine<Event>> for SampledWorld<'_> {
         true
     }
 
-    fn start_other(&mut self, cx: &mut Engine<Event>, s: SessionId, iteration: u32) -> bool {
+    fn start_other(&mut self, cx: &mut C, s: SessionId, iteration: u32) -> bool {
         match self.recorded(s, iteration).and_then(|r| r.other) {
             Some(ns) if ns > 0 => {
                 self.tally.replayed += 1;
@@ -311,8 +492,12 @@ impl World<Engine<Event>> for SampledWorld<'_> {
 pub struct Sim<'m> {
     model: &'m Model,
     engine: Engine<Event>,
+    /// The queue of a session simulated alone.
+    small: SmallQueue<Event>,
     rules: SpecCache,
     durations: Vec<Nanos>,
+    recording: bool,
+    pooled_runs: u64,
 }
 
 impl<'m> Sim<'m> {
@@ -321,13 +506,18 @@ impl<'m> Sim<'m> {
         Sim {
             model,
             engine: Engine::new(),
+            small: SmallQueue::new(),
             rules: SpecCache::new(model.rules()),
             durations: Vec::new(),
+            recording: false,
+            pooled_runs: 1,
         }
     }
 
-    /// Keeps one [`IterationRecord`] per iteration of the next runs (for tests and traces).
+    /// Keeps one [`IterationRecord`] per iteration of the next runs (for tests and traces),
+    /// in completion order: the sessions then share one event queue.
     pub fn record_iterations(&mut self, on: bool) {
+        self.recording = on;
         self.rules.record_iterations(on);
     }
 
@@ -336,20 +526,79 @@ impl<'m> Sim<'m> {
         self.rules.records()
     }
 
+    /// Tells how many runs a report pools with each of this simulator's runs (the
+    /// replications): a run keeps its latencies exactly while their total over those runs
+    /// stays within [`crate::sim::metrics::EXACT_POOL_MAX`], and sketches them beyond.
+    pub fn pool_runs(&mut self, runs: u64) {
+        self.pooled_runs = runs;
+    }
+
+    /// Whether the sessions of a run of `policy` can affect one another: through a cache
+    /// they share, or through fetch slots they compete for.
+    pub fn sessions_interact(&self, policy: Policy) -> bool {
+        let rules = self.rules.rules();
+        (policy.has_cache() && rules.shared_cache) || rules.fetch_slots.is_some()
+    }
+
     /// Runs `policy` over `work` and returns its metrics.
     pub fn run(&mut self, policy: Policy, work: Workload<'_>) -> &RunMetrics {
+        self.run_inner(policy, work, None)
+    }
+
+    /// Runs `policy` over `work`, reading the samples `shared` drew for this workload (the
+    /// same numbers [`Sim::run`] would draw).
+    pub fn run_shared(
+        &mut self,
+        policy: Policy,
+        work: Workload<'_>,
+        shared: &Shared,
+    ) -> &RunMetrics {
+        self.run_inner(policy, work, Some(shared))
+    }
+
+    fn run_inner(
+        &mut self,
+        policy: Policy,
+        work: Workload<'_>,
+        shared: Option<&Shared>,
+    ) -> &RunMetrics {
         let n = work.trajectories.len();
         assert_eq!(n, work.arrivals.len(), "one arrival per trajectory");
         let iterations: usize = work.trajectories.iter().map(|t| t.iterations()).sum();
         self.engine.reset();
         self.rules.reset(policy, work.key, n, iterations);
-        let mut world = SampledWorld::new(self.model, work, std::mem::take(&mut self.durations));
-        for (s, &at) in work.arrivals.iter().enumerate() {
-            self.engine.schedule_at(at, Event::Arrive(s as SessionId));
-        }
-        while let Some((_, ev)) = self.engine.pop() {
-            self.rules.handle(ev, &mut self.engine, &mut world);
-        }
+        let m = self.rules.metrics_mut();
+        m.iteration_latencies.plan(iterations, self.pooled_runs);
+        m.session_latencies.plan(n, self.pooled_runs);
+        let mut world = SampledWorld::with_shared(
+            self.model,
+            work,
+            shared,
+            std::mem::take(&mut self.durations),
+        );
+        let (events, end) = if self.sessions_interact(policy) || self.recording {
+            for (s, &at) in work.arrivals.iter().enumerate() {
+                self.engine.schedule_at(at, Event::Arrive(s as SessionId));
+            }
+            while let Some((_, ev)) = self.engine.pop() {
+                self.rules.handle(ev, &mut self.engine, &mut world);
+            }
+            (self.engine.events_processed(), self.engine.now())
+        } else {
+            // Independent sessions: each alone on a small queue, from arrival to end.
+            let (mut events, mut end) = (0, SimTime::ZERO);
+            let q = &mut self.small;
+            for (s, &at) in work.arrivals.iter().enumerate() {
+                q.reset();
+                q.schedule_at(at, Event::Arrive(s as SessionId));
+                while let Some((_, ev)) = q.pop() {
+                    self.rules.handle(ev, q, &mut world);
+                }
+                events += q.events_processed();
+                end = end.max(q.now());
+            }
+            (events, end)
+        };
         self.rules.finish();
         let tally = world.tally();
         self.durations = world.into_buffer();
@@ -358,8 +607,64 @@ impl<'m> Sim<'m> {
         m.drawn = tally.drawn;
         m.fetch_work = tally.fetch_work;
         m.bytes_fetched = tally.bytes;
-        m.events = self.engine.events_processed();
-        m.end_time = self.engine.now();
+        m.events = events;
+        m.end_time = end;
         self.rules.metrics()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::workload;
+    use crate::scenario::{Scenario, ScenarioFile, DEFAULT_SCENARIO};
+
+    fn scenario(edit: impl FnOnce(&mut serde_json::Value)) -> Scenario {
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT_SCENARIO).unwrap();
+        v["sessions"] = 30.into();
+        edit(&mut v);
+        Scenario::build(ScenarioFile::from_value(v, "t").unwrap(), "t", None).unwrap()
+    }
+
+    /// Metrics with the latency lists sorted: the one thing the order of sessions changes.
+    fn sorted(m: &RunMetrics) -> RunMetrics {
+        let mut m = m.clone();
+        m.iteration_latencies.sort();
+        m.session_latencies.sort();
+        m
+    }
+
+    /// The driver's economies change nothing: one queue for all sessions drawing every
+    /// sample on demand, and sessions one at a time reading the shared samples, give the
+    /// same metrics for every policy; with interacting sessions the shared samples alone.
+    #[test]
+    fn sessions_one_at_a_time_and_shared_samples_change_nothing() {
+        let independent = scenario(|_| {});
+        let shared_cache = scenario(|v| {
+            v["cache"] = serde_json::json!({"capacity": 20, "scope": "shared"});
+            v["fetcher"] = serde_json::json!({"slots": 4});
+        });
+        for (sc, interact) in [(independent, false), (shared_cache, true)] {
+            for r in 0..2 {
+                let (traj, arrivals, key) = workload(&sc, r);
+                let work = Workload {
+                    trajectories: &traj,
+                    arrivals: &arrivals,
+                    key,
+                };
+                let shared = Shared::draw(&sc.model, work);
+                let mut reference = Sim::new(&sc.model);
+                reference.record_iterations(true); // one queue, in completion order
+                let mut fast = Sim::new(&sc.model);
+                for &p in &Policy::ALL {
+                    assert_eq!(fast.sessions_interact(p), interact, "policy {p}");
+                    let want = sorted(reference.run(p, work));
+                    assert_eq!(reference.records().len() as u64, want.iterations);
+                    let got = sorted(fast.run_shared(p, work, &shared));
+                    assert_eq!(got, want, "policy {p}, replication {r}");
+                    assert!(got.events > 0 && got.drawn > 0);
+                }
+            }
+        }
     }
 }

@@ -158,13 +158,18 @@ impl Site {
         let mut edges: Vec<[u32; 2]> = Vec::new();
         let mut queue = VecDeque::from([0u32]);
         let mut created = 1u32;
+        // `linked_from[v] == u + 1` when u links to v already: an O(1) duplicate check. Once
+        // the page budget is spent every link is a cross link, and scanning u's links for
+        // each of them cost O(degree^2) per page (most of a default run's instructions).
+        let mut linked_from = vec![0u32; n as usize];
         while let Some(u) = queue.pop_front() {
             let d = out_degree.sample_count(&mut rng, 1).min(u64::from(n - 1)) as u32;
-            let first = edges.len();
+            let mark = u + 1;
             for _ in 0..d {
                 let cross = created >= n || rng.random::<f64>() < cross_link_prob;
                 if !cross {
                     edges.push([u, created]);
+                    linked_from[created as usize] = mark;
                     queue.push_back(created);
                     created += 1;
                     continue;
@@ -173,10 +178,9 @@ impl Site {
                 let mut tries = 0;
                 while tries < 16 {
                     let v = rng.random_range(0..created);
-                    // A linear scan of u's links so far: cross links are few, and a hash
-                    // set per page cost more than the whole scan.
-                    if v != u && !edges[first..].iter().any(|e| e[1] == v) {
+                    if v != u && linked_from[v as usize] != mark {
                         edges.push([u, v]);
+                        linked_from[v as usize] = mark;
                         break;
                     }
                     tries += 1;
@@ -227,6 +231,9 @@ impl Site {
     /// The page's own fetch-latency distribution, if it has one.
     #[inline]
     pub fn fetch_override(&self, page: PageId) -> Option<&Dist> {
+        if self.fetch_overrides.is_empty() {
+            return None; // most sites: no page lookup on the hot path
+        }
         self.page(page)
             .fetch
             .map(|i| &self.fetch_overrides[i as usize])

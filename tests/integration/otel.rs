@@ -46,7 +46,10 @@ fn replayed_none(trace: &Path) -> Vec<(String, u64)> {
                     key: StreamKey::root(1),
                 },
             );
-            (id.clone(), m.session_latencies[0])
+            (
+                id.clone(),
+                m.session_latencies.exact().expect("one session is exact")[0],
+            )
         })
         .collect()
 }
