@@ -416,7 +416,7 @@ impl LiveConfig {
             self.width,
             self.drafts.len(),
             self.policy == Policy::Speccache,
-            self.fetcher.slots,
+            self.fetcher.rules(),
             &mut p,
         );
         if self.parallel == 0 {

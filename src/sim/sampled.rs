@@ -537,7 +537,9 @@ impl<'m> Sim<'m> {
     /// they share, or through fetch slots they compete for.
     pub fn sessions_interact(&self, policy: Policy) -> bool {
         let rules = self.rules.rules();
-        (policy.has_cache() && rules.shared_cache) || rules.fetch_slots.is_some()
+        (policy.has_cache() && rules.shared_cache)
+            || rules.fetch_slots.is_some()
+            || rules.rate_limit.is_some()
     }
 
     /// Runs `policy` over `work` and returns its metrics.

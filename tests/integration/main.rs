@@ -16,6 +16,7 @@ mod navigation;
 mod otel;
 mod parity;
 mod plots;
+mod rate_limit;
 mod real_data;
 mod replay;
 mod reproduce;
