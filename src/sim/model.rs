@@ -106,12 +106,8 @@ pub struct FetcherRules {
 impl FetcherRules {
     /// The rate limit these parameters ask for (once [`check_rules`] found no problem).
     pub fn rate_limit(&self) -> Option<RateLimit> {
-        self.rate_limit_per_s.map(|r| {
-            RateLimit::new(
-                r,
-                self.rate_limit_burst.unwrap_or(RateLimit::DEFAULT_BURST),
-            )
-        })
+        self.rate_limit_per_s
+            .map(|r| RateLimit::new(r, self.rate_limit_burst.unwrap_or(RateLimit::DEFAULT_BURST)))
     }
 }
 
@@ -1252,7 +1248,10 @@ mod tests {
         m.handle(Event::Decided(0), &mut cx, &mut w);
         assert_eq!(w.started, vec![0], "no token before 100");
         token(&mut m, &mut cx, &mut w);
-        assert_eq!((w.started.clone(), w.at.clone()), (vec![0, 1], vec![SimTime(0), SimTime(100)]));
+        assert_eq!(
+            (w.started.clone(), w.at.clone()),
+            (vec![0, 1], vec![SimTime(0), SimTime(100)])
+        );
         cx.now = SimTime(130);
         m.handle(Event::Fetched(1), &mut cx, &mut w);
         let r = m.records()[0];
@@ -1277,7 +1276,11 @@ mod tests {
         m.handle(Event::Decided(0), &mut cx, &mut w);
         assert_eq!(m.metrics().prefetch_cancelled, 3);
         token(&mut m, &mut cx, &mut w);
-        assert_eq!(w.started, vec![0, 4], "the demand fetch (id 4) starts at 100");
+        assert_eq!(
+            w.started,
+            vec![0, 4],
+            "the demand fetch (id 4) starts at 100"
+        );
         assert_eq!(w.at[1], SimTime(100));
         // Kept (cancel_stale off), they wait behind the demand fetch, one per token.
         let mut w = Script::new(&[4], &[&[1, 2, 3]]);
@@ -1289,10 +1292,20 @@ mod tests {
         for _ in 0..4 {
             token(&mut m, &mut cx, &mut w);
         }
-        assert_eq!(w.started, vec![0, 4, 1, 2, 3], "demand first, then the list best first");
+        assert_eq!(
+            w.started,
+            vec![0, 4, 1, 2, 3],
+            "demand first, then the list best first"
+        );
         assert_eq!(
             w.at,
-            vec![SimTime(0), SimTime(100), SimTime(200), SimTime(300), SimTime(400)]
+            vec![
+                SimTime(0),
+                SimTime(100),
+                SimTime(200),
+                SimTime(300),
+                SimTime(400)
+            ]
         );
     }
 
@@ -1310,7 +1323,13 @@ mod tests {
         assert_eq!(w.started, vec![0, 1, 2, 3, 4]);
         assert_eq!(
             w.at,
-            vec![SimTime(0), SimTime(10), SimTime(10), SimTime(100), SimTime(200)]
+            vec![
+                SimTime(0),
+                SimTime(10),
+                SimTime(10),
+                SimTime(100),
+                SimTime(200)
+            ]
         );
     }
 }

@@ -288,9 +288,9 @@ fn check_parity_with(scope: &str, fetcher: &Value) -> Vec<RunMetrics> {
             &live_config(policy, root, scope, fetcher).to_string(),
             "parity",
         )
-            .unwrap()
-            .build("parity")
-            .unwrap();
+        .unwrap()
+        .build("parity")
+        .unwrap();
         let clients = Clients {
             target: Arc::new(MockTarget(Arc::clone(&truth))),
             drafts: vec![Arc::new(MockDraft(Arc::clone(&truth)))],

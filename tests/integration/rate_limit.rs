@@ -43,10 +43,25 @@ impl World<Cx> for Starts<'_> {
     fn decision(&mut self, s: SessionId, i: u32) -> Decision {
         World::<Cx>::decision(&mut self.inner, s, i)
     }
-    fn start_draft(&mut self, cx: &mut Cx, s: SessionId, i: u32, d: u8, p: PageId) -> (EventKey, u64) {
+    fn start_draft(
+        &mut self,
+        cx: &mut Cx,
+        s: SessionId,
+        i: u32,
+        d: u8,
+        p: PageId,
+    ) -> (EventKey, u64) {
         self.inner.start_draft(cx, s, i, d, p)
     }
-    fn draft_list(&mut self, s: SessionId, i: u32, d: u8, p: PageId, k: usize, out: &mut Vec<PageId>) {
+    fn draft_list(
+        &mut self,
+        s: SessionId,
+        i: u32,
+        d: u8,
+        p: PageId,
+        k: usize,
+        out: &mut Vec<PageId>,
+    ) {
         World::<Cx>::draft_list(&mut self.inner, s, i, d, p, k, out)
     }
     fn request_fetch(&mut self, f: FetchId, s: SessionId, p: PageId, step: u32, demand: bool) {
@@ -153,7 +168,10 @@ fn no_window_holds_more_fetch_starts_than_the_bucket_allows() {
         .map(|t| starts.iter().filter(|u| *u == t).count())
         .max()
         .unwrap();
-    assert!(most_at_once > 4, "unlimited: {most_at_once} starts at one instant");
+    assert!(
+        most_at_once > 4,
+        "unlimited: {most_at_once} starts at one instant"
+    );
 }
 
 fn records(v: serde_json::Value, policy: Policy) -> Vec<IterationRecord> {
@@ -202,23 +220,38 @@ fn demand_fetches_delayed_by_the_limit_expose_exactly_the_wait() {
     let exposed: Vec<u64> = recs.iter().map(|r| r.exposed).collect();
     assert_eq!(exposed, vec![ns(4.0), ns(3.5), ns(3.5)]);
     let queue: Vec<u64> = recs.iter().map(|r| r.queue).collect();
-    assert_eq!(queue, vec![ns(3.0), ns(2.5), ns(2.5)], "the wait for a token is queueing");
+    assert_eq!(
+        queue,
+        vec![ns(3.0), ns(2.5), ns(2.5)],
+        "the wait for a token is queueing"
+    );
     for r in &recs {
         assert_eq!(r.latency, ns(1.0) + r.exposed + ns(0.5));
     }
     // Without the limit each exposes F.
     v["fetcher"] = json!({});
-    assert!(records(v, Policy::None).iter().all(|r| r.exposed == ns(1.0)));
+    assert!(records(v, Policy::None)
+        .iter()
+        .all(|r| r.exposed == ns(1.0)));
 }
 
 #[test]
 fn bad_rate_limits_are_named_with_the_value_and_what_is_allowed() {
     for (fetcher, needle) in [
-        (json!({"rate_limit_per_s": 0.0}), "fetcher.rate_limit_per_s: must be a number of fetch starts per second above 0"),
+        (
+            json!({"rate_limit_per_s": 0.0}),
+            "fetcher.rate_limit_per_s: must be a number of fetch starts per second above 0",
+        ),
         (json!({"rate_limit_per_s": -2.5}), "got -2.5"),
         (json!({"rate_limit_per_s": 1e12}), "at most 1e9"),
-        (json!({"rate_limit_burst": 3}), "fetcher.rate_limit_burst: needs `fetcher.rate_limit_per_s`"),
-        (json!({"rate_limit_per_s": 1.0, "rate_limit_burst": 0}), "fetcher.rate_limit_burst: must be from 1 to 1000000 fetch starts, got 0"),
+        (
+            json!({"rate_limit_burst": 3}),
+            "fetcher.rate_limit_burst: needs `fetcher.rate_limit_per_s`",
+        ),
+        (
+            json!({"rate_limit_per_s": 1.0, "rate_limit_burst": 0}),
+            "fetcher.rate_limit_burst: must be from 1 to 1000000 fetch starts, got 0",
+        ),
     ] {
         let mut v = tree_scenario(3, 2, 1.0, 0.5, 1.0, 0.5);
         v["fetcher"] = fetcher.clone();
