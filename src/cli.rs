@@ -125,6 +125,7 @@ enum Command {
     Plot(plot::PlotArgs),
     /// The cheapest draft, width, cache and fetch slots reaching a target speedup.
     #[command(
+        args_override_self = true,
         after_help = "Examples:\n  specsim tune --target-speedup 1.3\n  specsim tune scenarios/paper/webwalkerqa.json --target-speedup 1.2 --replications 4 --sessions 20\n  specsim tune my.json --budget 0.5 --max-request-rate 2 --json\n  specsim tune my.json --target-speedup 1.2 --drafts claude-3-haiku,gpt-4-turbo --widths 1,3 --slots unlimited --out runs/tune --plots figs/\n  specsim tune my.json --target-speedup 1.2 --out runs/tune --resume\n\nExit code 3: no configuration of the grid meets the goal (the front is still printed).\nCatalogue, cost and rate definitions: docs/tune.md."
     )]
     Tune(tune::TuneArgs),

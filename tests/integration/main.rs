@@ -23,5 +23,6 @@ mod reproduce;
 mod statistics;
 mod studies;
 mod sweep;
+mod tune;
 mod utilisation;
 mod validation;
