@@ -201,6 +201,9 @@ pub struct Config {
     pub baseline_request_rate_per_s: f64,
     /// `request_rate_per_s - baseline_request_rate_per_s`.
     pub extra_request_rate_per_s: f64,
+    /// The report's `fetch_overloaded` for `speccache` or `none`: the fetch slots have no
+    /// steady state, so the cell's numbers hold for its session count only.
+    pub fetch_overloaded: bool,
 }
 
 fn field(row: &Value, name: &str) -> Option<f64> {
@@ -258,6 +261,9 @@ impl Config {
             request_rate_per_s: rate,
             baseline_request_rate_per_s: base,
             extra_request_rate_per_s: rate - base,
+            fetch_overloaded: [spec, none]
+                .iter()
+                .any(|r| r.get("fetch_overloaded").and_then(Value::as_bool) == Some(true)),
         })
     }
 
@@ -804,6 +810,7 @@ mod tests {
             request_rate_per_s: extra,
             baseline_request_rate_per_s: 0.0,
             extra_request_rate_per_s: extra,
+            fetch_overloaded: false,
         }
     }
 

@@ -166,7 +166,11 @@ fn table(configs: &[Config], chosen: Option<&Config>) -> String {
             Cell::new(&c.draft),
             Cell::new(c.width),
             Cell::new(c.cache_capacity),
-            Cell::new(slots_text(c.fetch_slots)),
+            Cell::new(if c.fetch_overloaded {
+                format!("{} !", slots_text(c.fetch_slots))
+            } else {
+                slots_text(c.fetch_slots)
+            }),
             Cell::new(format!(
                 "{:.3}x [{:.3}, {:.3}]",
                 c.speedup, c.speedup_ci_lo, c.speedup_ci_hi
@@ -221,6 +225,9 @@ pub fn render(t: &Tuning) -> String {
         t.front.len()
     ));
     out.push_str(&table(&t.front, t.chosen.as_ref()));
+    if t.front.iter().any(|c| c.fetch_overloaded) {
+        out.push_str("\n! fetch slots overloaded (fetch_overloaded, docs/report.md): no steady state, the numbers hold for this session count only");
+    }
     out.push_str(&format!("\n\n{}\n", t.verdict));
     out
 }
