@@ -288,54 +288,43 @@ pub fn pareto_front(configs: &[Config]) -> Vec<Config> {
         .filter(|c| !configs.iter().any(|o| o.dominates(c)))
         .cloned()
         .collect();
-    front.sort_by(|a, b| {
-        a.cost_per_1000_sessions
-            .total_cmp(&b.cost_per_1000_sessions)
-            .then(b.speedup.total_cmp(&a.speedup))
-            .then(
-                a.extra_request_rate_per_s
-                    .total_cmp(&b.extra_request_rate_per_s),
-            )
-            .then(a.index.cmp(&b.index))
-    });
+    front.sort_by(|a, b| rank(a, b, true));
     front
+}
+
+/// Orders configurations cheapest first (`by_cost`) or fastest first, then by the other of
+/// the two, then by extra request rate, then by grid order.
+fn rank(a: &Config, b: &Config, by_cost: bool) -> std::cmp::Ordering {
+    let cheaper = a
+        .cost_per_1000_sessions
+        .total_cmp(&b.cost_per_1000_sessions);
+    let faster = b.speedup.total_cmp(&a.speedup);
+    let (first, second) = if by_cost {
+        (cheaper, faster)
+    } else {
+        (faster, cheaper)
+    };
+    first
+        .then(second)
+        .then(
+            a.extra_request_rate_per_s
+                .total_cmp(&b.extra_request_rate_per_s),
+        )
+        .then(a.index.cmp(&b.index))
 }
 
 /// The answer among `configs` (already filtered by the request rate): with a target, the
 /// cheapest reaching it within the budget; with only a budget, the fastest within it.
 pub fn choose(configs: &[Config], goal: &Goal) -> Option<Config> {
-    let within = |c: &&Config| {
-        goal.budget.is_none_or(|b| c.cost_per_1000_sessions <= b)
-            && goal.target_speedup.is_none_or(|t| c.speedup >= t)
-    };
-    let ok: Vec<&Config> = configs.iter().filter(within).collect();
-    let best = if goal.target_speedup.is_some() {
-        ok.into_iter().min_by(|a, b| {
-            a.cost_per_1000_sessions
-                .total_cmp(&b.cost_per_1000_sessions)
-                .then(b.speedup.total_cmp(&a.speedup))
-                .then(
-                    a.extra_request_rate_per_s
-                        .total_cmp(&b.extra_request_rate_per_s),
-                )
-                .then(a.index.cmp(&b.index))
+    let by_cost = goal.target_speedup.is_some();
+    configs
+        .iter()
+        .filter(|c| {
+            goal.budget.is_none_or(|b| c.cost_per_1000_sessions <= b)
+                && goal.target_speedup.is_none_or(|t| c.speedup >= t)
         })
-    } else {
-        ok.into_iter().min_by(|a, b| {
-            b.speedup
-                .total_cmp(&a.speedup)
-                .then(
-                    a.cost_per_1000_sessions
-                        .total_cmp(&b.cost_per_1000_sessions),
-                )
-                .then(
-                    a.extra_request_rate_per_s
-                        .total_cmp(&b.extra_request_rate_per_s),
-                )
-                .then(a.index.cmp(&b.index))
-        })
-    };
-    best.cloned()
+        .min_by(|a, b| rank(a, b, by_cost))
+        .cloned()
 }
 
 /// The answer of a tuning (`tune.json`).

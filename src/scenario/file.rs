@@ -326,7 +326,9 @@ impl ScenarioFile {
     }
 }
 
-fn parse_error(source: &str, e: serde_path_to_error::Error<serde_json::Error>) -> ScenarioError {
+/// Where a JSON file failed to deserialise (the field path, or the line and column of a
+/// syntax error) and the message without serde_json's own position suffix.
+pub fn json_error_at(e: serde_path_to_error::Error<serde_json::Error>) -> (String, String) {
     let path = e.path().to_string();
     let inner = e.into_inner();
     let path = if inner.is_syntax() || inner.is_eof() || path == "." {
@@ -339,6 +341,11 @@ fn parse_error(source: &str, e: serde_path_to_error::Error<serde_json::Error>) -
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
+    (path, message)
+}
+
+fn parse_error(source: &str, e: serde_path_to_error::Error<serde_json::Error>) -> ScenarioError {
+    let (path, message) = json_error_at(e);
     ScenarioError::Parse {
         file: source.to_string(),
         path,

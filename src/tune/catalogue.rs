@@ -98,17 +98,7 @@ pub enum CatalogueError {
 }
 
 fn parse_error(file: &str, e: serde_path_to_error::Error<serde_json::Error>) -> CatalogueError {
-    let path = e.path().to_string();
-    let inner = e.into_inner();
-    let path = if inner.is_syntax() || inner.is_eof() || path == "." {
-        format!("line {} column {}", inner.line(), inner.column())
-    } else {
-        path
-    };
-    let mut message = inner.to_string();
-    if let Some(i) = message.find(" at line ") {
-        message.truncate(i);
-    }
+    let (path, message) = crate::scenario::file::json_error_at(e);
     CatalogueError::Parse {
         file: file.to_string(),
         path,

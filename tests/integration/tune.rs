@@ -385,40 +385,44 @@ fn bad_inputs_are_named_and_exit_2() {
         std::fs::write(&p, v.to_string()).unwrap();
         p
     };
-    let mut neg = good.clone();
-    neg["drafts"][1]["price_input_per_mtok"] = json!(-1.5);
-    let p = write("neg.json", &neg);
-    fails(
-        specsim().arg("tune").arg(&sc).arg("--catalogue").arg(&p).args(target),
-        2,
-        "neg.json: invalid catalogue:\n  drafts[1].price_input_per_mtok: must be a price in dollars per million tokens, 0 or more, got -1.5",
-    );
-    let mut typo = good.clone();
-    typo["drafts"][0]["price_output_per_mtok"] = json!("cheap");
-    let p = write("typo.json", &typo);
-    fails(
-        specsim()
-            .arg("tune")
-            .arg(&sc)
-            .arg("--catalogue")
-            .arg(&p)
-            .args(target),
-        2,
-        "typo.json: drafts[0].price_output_per_mtok: invalid type: string \"cheap\"",
-    );
-    let mut lost = good.clone();
-    lost["drafts"][2]["latency_profile"] = json!("no/such/profile.json");
-    let p = write("lost.json", &lost);
-    fails(
-        specsim()
-            .arg("tune")
-            .arg(&sc)
-            .arg("--catalogue")
-            .arg(&p)
-            .args(target),
-        2,
-        "drafts[2].latency_profile: ",
-    );
+    let cases = [
+        (
+            "neg.json",
+            1,
+            "price_input_per_mtok",
+            json!(-1.5),
+            "neg.json: invalid catalogue:\n  drafts[1].price_input_per_mtok: must be a price in dollars per million tokens, 0 or more, got -1.5",
+        ),
+        (
+            "typo.json",
+            0,
+            "price_output_per_mtok",
+            json!("cheap"),
+            "typo.json: drafts[0].price_output_per_mtok: invalid type: string \"cheap\"",
+        ),
+        (
+            "lost.json",
+            2,
+            "latency_profile",
+            json!("no/such/profile.json"),
+            "drafts[2].latency_profile: ",
+        ),
+    ];
+    for (name, i, field, value, needle) in cases {
+        let mut bad = good.clone();
+        bad["drafts"][i][field] = value;
+        let p = write(name, &bad);
+        fails(
+            specsim()
+                .arg("tune")
+                .arg(&sc)
+                .arg("--catalogue")
+                .arg(&p)
+                .args(target),
+            2,
+            needle,
+        );
+    }
     let p = dir.path().join("broken.json");
     std::fs::write(&p, "{\"specsim_catalogue\": 1, \"drafts\": [").unwrap();
     fails(
