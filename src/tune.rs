@@ -565,27 +565,24 @@ fn verdict(goal: &Goal, chosen: Option<&Config>, within: &[Config], total: usize
         .max_request_rate
         .map(|r| format!(" with at most {r} fetches/s"))
         .unwrap_or_default();
+    let what = |c: &Config| {
+        format!(
+            "draft {}, width {}, cache {}, slots {}: {:.3}x for ${:.4} per 1,000 sessions, {:+.3} fetches/s",
+            c.draft,
+            c.width,
+            c.cache_capacity,
+            slots_text(c.fetch_slots),
+            c.speedup,
+            c.cost_per_1000_sessions,
+            c.extra_request_rate_per_s
+        )
+    };
     match (chosen, goal.target_speedup) {
-        (Some(c), Some(t)) => format!(
-            "cheapest configuration reaching {t}x{rate}: draft {}, width {}, cache {}, slots {}: {:.3}x for ${:.4} per 1,000 sessions, {:+.3} fetches/s",
-            c.draft,
-            c.width,
-            c.cache_capacity,
-            slots_text(c.fetch_slots),
-            c.speedup,
-            c.cost_per_1000_sessions,
-            c.extra_request_rate_per_s
-        ),
+        (Some(c), Some(t)) => format!("cheapest configuration reaching {t}x{rate}: {}", what(c)),
         (Some(c), None) => format!(
-            "fastest configuration within ${} per 1,000 sessions{rate}: draft {}, width {}, cache {}, slots {}: {:.3}x for ${:.4}, {:+.3} fetches/s",
+            "fastest configuration within ${} per 1,000 sessions{rate}: {}",
             goal.budget.unwrap_or(f64::NAN),
-            c.draft,
-            c.width,
-            c.cache_capacity,
-            slots_text(c.fetch_slots),
-            c.speedup,
-            c.cost_per_1000_sessions,
-            c.extra_request_rate_per_s
+            what(c)
         ),
         (None, _) => {
             let best = within.iter().map(|c| c.speedup).fold(f64::NAN, f64::max);

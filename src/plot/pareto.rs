@@ -79,26 +79,13 @@ impl Figure for ParetoFigure<'_> {
                 .chain(t.goal.target_speedup),
             8,
         );
-        let mut chart = ChartBuilder::on(&area)
-            .margin_top(20)
-            .margin_right(30)
-            .margin_left(10)
-            .x_label_area_size(90)
-            .y_label_area_size(90)
-            .build_cartesian_2d(x.axis(), y.axis())?;
-        let x_label = |v: &f64| x.label(*v);
-        let y_label = |v: &f64| y.label(*v);
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(style::LIGHT_GREY)
-            .x_desc("draft cost, dollars per 1,000 sessions")
-            .y_desc("speedup of session latency (×, vs no prefetch)")
-            .axis_desc_style(style::font(style::LABEL_SIZE).color(&style::TEXT))
-            .label_style(style::font(style::TICK_SIZE).color(&style::TEXT))
-            .x_label_formatter(&x_label)
-            .y_label_formatter(&y_label)
-            .draw()?;
+        let mut chart = super::fit::panel(
+            &area,
+            &x,
+            &y,
+            "draft cost, dollars per 1,000 sessions",
+            "speedup of session latency (×, vs no prefetch)",
+        )?;
         let (x0, x1) = x.range;
         if let Some(target) = t.goal.target_speedup {
             frame::draw_line(

@@ -408,31 +408,24 @@ fn bad_inputs_are_named_and_exit_2() {
             "drafts[2].latency_profile: ",
         ),
     ];
-    for (name, i, field, value, needle) in cases {
-        let mut bad = good.clone();
-        bad["drafts"][i][field] = value;
-        let p = write(name, &bad);
+    let with = |p: &Path, needle: &str| {
         fails(
             specsim()
                 .arg("tune")
                 .arg(&sc)
                 .arg("--catalogue")
-                .arg(&p)
+                .arg(p)
                 .args(target),
             2,
             needle,
-        );
+        )
+    };
+    for (name, i, field, value, needle) in cases {
+        let mut bad = good.clone();
+        bad["drafts"][i][field] = value;
+        with(&write(name, &bad), needle);
     }
     let p = dir.path().join("broken.json");
     std::fs::write(&p, "{\"specsim_catalogue\": 1, \"drafts\": [").unwrap();
-    fails(
-        specsim()
-            .arg("tune")
-            .arg(&sc)
-            .arg("--catalogue")
-            .arg(&p)
-            .args(target),
-        2,
-        "broken.json: line 1 column",
-    );
+    with(&p, "broken.json: line 1 column");
 }
