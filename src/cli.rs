@@ -1,6 +1,7 @@
 //! The command-line interface: argument parsing, exit codes, where output goes.
 //!
-//! Exit codes: 0 success, 1 the run failed, 2 bad usage or bad input.
+//! Exit codes: 0 success, 1 the run failed, 2 bad usage or bad input; `tune` also exits 3
+//! when no configuration meets its goal.
 
 use std::path::Path;
 
@@ -20,6 +21,7 @@ mod run;
 mod serve;
 mod study;
 mod sweep;
+mod tune;
 mod validate;
 mod whatif;
 
@@ -121,6 +123,12 @@ enum Command {
         after_help = "Examples:\n  specsim run --out report.json && specsim plot report.json --out figures/\n  specsim plot sweep-out/ --out figures/ --axis cache.capacity\n  specsim plot sweep-out/results.jsonl --out figs --axis width --second-axis cache.capacity --metric speedup\n  specsim plot report.json --out figs --format png"
     )]
     Plot(plot::PlotArgs),
+    /// The cheapest draft, width, cache and fetch slots reaching a target speedup.
+    #[command(
+        args_override_self = true,
+        after_help = "Examples:\n  specsim tune --target-speedup 1.3\n  specsim tune scenarios/paper/webwalkerqa.json --target-speedup 1.2 --replications 4 --sessions 20\n  specsim tune my.json --budget 0.5 --max-request-rate 2 --json\n  specsim tune my.json --target-speedup 1.2 --drafts claude-3-haiku,gpt-4-turbo --widths 1,3 --slots unlimited --out runs/tune --plots figs/\n  specsim tune my.json --target-speedup 1.2 --out runs/tune --resume\n\nExit code 3: no configuration of the grid meets the goal (the front is still printed).\nCatalogue, cost and rate definitions: docs/tune.md."
+    )]
+    Tune(tune::TuneArgs),
 }
 
 /// Top-level `--help` lists the commands by task, in this order. A command missing here is
@@ -129,6 +137,7 @@ enum Command {
 const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     ("Simulate", &["run", "whatif", "reproduce"]),
     ("Sweep and plot", &["sweep", "merge", "plot"]),
+    ("Infer and decide", &["tune"]),
     ("Data", &["import", "collect", "fit", "latency-study"]),
     (
         "Live",
@@ -245,6 +254,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Plot(a) => plot::run(a),
         Command::Collect(a) => collect::run(a),
         Command::Whatif(a) => whatif::run(a),
+        Command::Tune(a) => tune::run(a),
     }
 }
 

@@ -18,6 +18,8 @@
 //! - [`plot`]: figures (SVG and PNG) of reports, sweeps and fits; reads results only.
 //! - [`reproduce`]: the paper's figures next to calibrated scenarios' results.
 //! - [`whatif`]: a recorded agent's speedup against draft accuracy, width and cache size.
+//! - [`tune`]: the cheapest draft, width, cache and fetch slots reaching a target speedup,
+//!   and the Pareto front of speedup, draft cost and extra requests to the site.
 //! - [`cli`]: the command-line interface (the binary only calls [`cli::main`]).
 //!
 //! # Determinism contract
@@ -43,4 +45,5 @@ pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;
+pub mod tune;
 pub mod whatif;

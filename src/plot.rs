@@ -26,6 +26,7 @@ mod frame;
 mod heatmap;
 mod hit_rate;
 pub mod input;
+pub mod pareto;
 pub mod style;
 pub mod sweep;
 mod text;

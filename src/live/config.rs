@@ -357,17 +357,7 @@ impl LiveConfig {
     pub fn parse(text: &str, source: &str) -> Result<LiveConfig, LiveError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let at = if inner.is_syntax() || inner.is_eof() || path == "." {
-                format!("line {} column {}", inner.line(), inner.column())
-            } else {
-                path
-            };
-            let mut m = inner.to_string();
-            if let Some(i) = m.find(" at line ") {
-                m.truncate(i);
-            }
+            let (at, mut m) = crate::scenario::file::json_error_at(e);
             if m.starts_with("unknown field `api_key`") {
                 m.push_str(" (keys never go in files: put it in an environment variable and name that in `api_key_env`)");
             }
@@ -416,7 +406,7 @@ impl LiveConfig {
             self.width,
             self.drafts.len(),
             self.policy == Policy::Speccache,
-            self.fetcher.slots,
+            self.fetcher.rules(),
             &mut p,
         );
         if self.parallel == 0 {

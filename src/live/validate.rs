@@ -300,6 +300,20 @@ pub fn model_of(trace: &Trace, replay: &Replay) -> Result<(Model, Policy, u64), 
             .get("fetch_slots")
             .and_then(|v| v.as_u64())
             .map(|w| w.clamp(1, u64::from(u32::MAX)) as u32),
+        rate_limit: h
+            .meta
+            .get("rate_limit_per_s")
+            .and_then(|v| v.as_f64())
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| {
+                let burst = h.meta.get("rate_limit_burst").and_then(|v| v.as_u64());
+                crate::sim::fetch::RateLimit::new(
+                    r,
+                    burst.map_or(crate::sim::fetch::RateLimit::DEFAULT_BURST, |b| {
+                        b.clamp(1, u64::from(u32::MAX)) as u32
+                    }),
+                )
+            }),
         demand_priority: h
             .meta
             .get("demand_priority")

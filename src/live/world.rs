@@ -117,6 +117,7 @@ pub fn rules_of(setup: &LiveSetup) -> Rules {
         eviction: f.cache.eviction,
         shared_cache: f.cache.scope == crate::scenario::CacheScope::Shared,
         fetch_slots: f.fetcher.slots,
+        rate_limit: f.fetcher.rules().rate_limit(),
         demand_priority: f.fetcher.demand_priority,
         cancel_stale: f.fetcher.cancel_stale,
         list_order: f.cache.list_order,
@@ -147,6 +148,12 @@ pub fn header(setup: &LiveSetup) -> Header {
     );
     if let Some(w) = f.fetcher.slots {
         m.insert("fetch_slots".into(), w.into());
+    }
+    if let Some(r) = f.fetcher.rate_limit_per_s {
+        m.insert("rate_limit_per_s".into(), r.into());
+    }
+    if let Some(b) = f.fetcher.rate_limit_burst {
+        m.insert("rate_limit_burst".into(), b.into());
     }
     m.insert("demand_priority".into(), f.fetcher.demand_priority.into());
     m.insert("cancel_stale".into(), f.fetcher.cancel_stale.into());

@@ -163,8 +163,8 @@ fn ecdf(sorted: &[f64], x: f64) -> f64 {
     sorted.partition_point(|v| *v <= x) as f64 / sorted.len() as f64
 }
 
-/// A chart over `x` and `y` ticks on `area`.
-fn panel<'a, DB: DrawingBackend>(
+/// A chart over `x` and `y` ticks on `area`, its grid and axis descriptions drawn.
+pub(super) fn panel<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     x: &Ticks,
     y: &Ticks,

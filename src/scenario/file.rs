@@ -150,6 +150,24 @@ pub struct FetcherSpec {
     /// cancelled (they were for the page it is leaving). Default true.
     #[serde(default = "default_true")]
     pub cancel_stale: bool,
+    /// Most fetch starts per second to the site (absent = unlimited): a token bucket shared
+    /// by every fetch of the run, demand and prefetch alike (docs/model.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_s: Option<f64>,
+    /// Tokens of the rate limit's bucket (default 1: starts at least `1 / rate` apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_burst: Option<u32>,
+}
+
+impl FetcherSpec {
+    /// The parameters the shared rule validation ([`crate::sim::model::check_rules`]) reads.
+    pub fn rules(&self) -> crate::sim::model::FetcherRules {
+        crate::sim::model::FetcherRules {
+            slots: self.slots,
+            rate_limit_per_s: self.rate_limit_per_s,
+            rate_limit_burst: self.rate_limit_burst,
+        }
+    }
 }
 
 /// Session arrival process. Tagged by `"process"`.
@@ -262,6 +280,8 @@ impl Default for FetcherSpec {
             slots: None,
             demand_priority: true,
             cancel_stale: true,
+            rate_limit_per_s: None,
+            rate_limit_burst: None,
         }
     }
 }
@@ -306,7 +326,9 @@ impl ScenarioFile {
     }
 }
 
-fn parse_error(source: &str, e: serde_path_to_error::Error<serde_json::Error>) -> ScenarioError {
+/// Where a JSON file failed to deserialise (the field path, or the line and column of a
+/// syntax error) and the message without serde_json's own position suffix.
+pub fn json_error_at(e: serde_path_to_error::Error<serde_json::Error>) -> (String, String) {
     let path = e.path().to_string();
     let inner = e.into_inner();
     let path = if inner.is_syntax() || inner.is_eof() || path == "." {
@@ -319,6 +341,11 @@ fn parse_error(source: &str, e: serde_path_to_error::Error<serde_json::Error>) -
     if let Some(i) = message.find(" at line ") {
         message.truncate(i);
     }
+    (path, message)
+}
+
+fn parse_error(source: &str, e: serde_path_to_error::Error<serde_json::Error>) -> ScenarioError {
+    let (path, message) = json_error_at(e);
     ScenarioError::Parse {
         file: source.to_string(),
         path,

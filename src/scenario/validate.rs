@@ -63,6 +63,7 @@ pub(super) fn validate(
         eviction: file.cache.eviction,
         shared_cache: file.cache.scope == CacheScope::Shared,
         fetch_slots: file.fetcher.slots,
+        rate_limit: file.fetcher.rules().rate_limit(),
         demand_priority: file.fetcher.demand_priority,
         cancel_stale: file.fetcher.cancel_stale,
         list_order: file.cache.list_order,
@@ -125,7 +126,7 @@ fn counts(file: &ScenarioFile, p: &mut Problems) {
         file.width,
         file.drafts.len(),
         file.policies.contains(&Policy::Speccache),
-        file.fetcher.slots,
+        file.fetcher.rules(),
         p,
     );
     if let Some(a) = &file.agent {

@@ -17,7 +17,7 @@ use crate::sim::cache::{Cache, EvictionKind, ListOrder};
 use crate::sim::dist::Dist;
 use crate::sim::draft::{pick_distinct, Draft};
 use crate::sim::engine::EventKey;
-use crate::sim::fetch::{FetchId, FetchPool};
+use crate::sim::fetch::{FetchId, FetchPool, RateLimit};
 use crate::sim::llm::Llm;
 use crate::sim::metrics::{IterationRecord, Outcome, RunMetrics};
 use crate::sim::policy::Policy;
@@ -55,6 +55,8 @@ pub struct Model {
     pub shared_cache: bool,
     /// Concurrent fetch slots `W` (`None` = unlimited).
     pub fetch_slots: Option<u32>,
+    /// Limit on the rate of fetch starts to the site (`None` = unlimited).
+    pub rate_limit: Option<RateLimit>,
     /// Demand fetches jump the queue of prefetches.
     pub demand_priority: bool,
     /// Queued prefetches of a session are cancelled when its target decides.
@@ -74,6 +76,7 @@ impl Model {
             eviction: self.eviction,
             shared_cache: self.shared_cache,
             fetch_slots: self.fetch_slots,
+            rate_limit: self.rate_limit,
             demand_priority: self.demand_priority,
             cancel_stale: self.cancel_stale,
             list_order: self.list_order,
@@ -83,15 +86,41 @@ impl Model {
     }
 }
 
+/// Largest `fetcher.rate_limit_per_s`: one fetch start per nanosecond.
+pub const MAX_RATE_LIMIT_PER_S: f64 = 1e9;
+
+/// Largest `fetcher.rate_limit_burst`.
+pub const MAX_RATE_LIMIT_BURST: u32 = 1_000_000;
+
+/// The fetcher parameters [`check_rules`] validates.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FetcherRules {
+    /// `fetcher.slots`.
+    pub slots: Option<u32>,
+    /// `fetcher.rate_limit_per_s`.
+    pub rate_limit_per_s: Option<f64>,
+    /// `fetcher.rate_limit_burst`.
+    pub rate_limit_burst: Option<u32>,
+}
+
+impl FetcherRules {
+    /// The rate limit these parameters ask for (once [`check_rules`] found no problem).
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit_per_s
+            .map(|r| RateLimit::new(r, self.rate_limit_burst.unwrap_or(RateLimit::DEFAULT_BURST)))
+    }
+}
+
 /// Validates the parameters that scenario files and live configurations share, naming each
 /// problem by its field.
 pub fn check_rules(
     width: u32,
     drafts: usize,
     speccache: bool,
-    slots: Option<u32>,
+    fetcher: FetcherRules,
     p: &mut crate::scenario::problems::Problems,
 ) {
+    let slots = fetcher.slots;
     if width == 0 {
         p.push("width", "must be at least 1 (the prefetch width k), got 0");
     }
@@ -122,6 +151,30 @@ pub fn check_rules(
             "must be at least 1, or absent for unlimited, got 0",
         );
     }
+    if let Some(r) = fetcher.rate_limit_per_s {
+        if !(r.is_finite() && r > 0.0 && r <= MAX_RATE_LIMIT_PER_S) {
+            p.push(
+                "fetcher.rate_limit_per_s",
+                format!(
+                    "must be a number of fetch starts per second above 0 and at most {MAX_RATE_LIMIT_PER_S:e}, or absent for unlimited, got {r}"
+                ),
+            );
+        }
+    }
+    if let Some(b) = fetcher.rate_limit_burst {
+        if fetcher.rate_limit_per_s.is_none() {
+            p.push(
+                "fetcher.rate_limit_burst",
+                format!("needs `fetcher.rate_limit_per_s` (a burst of a rate limit), got {b} without a rate"),
+            );
+        }
+        if b == 0 || b > MAX_RATE_LIMIT_BURST {
+            p.push(
+                "fetcher.rate_limit_burst",
+                format!("must be from 1 to {MAX_RATE_LIMIT_BURST} fetch starts, got {b}"),
+            );
+        }
+    }
 }
 
 /// The parameters of SpecCache's rules: what the simulator and a live run share.
@@ -137,6 +190,8 @@ pub struct Rules {
     pub shared_cache: bool,
     /// Concurrent fetch slots `W` (`None` = unlimited).
     pub fetch_slots: Option<u32>,
+    /// Limit on the rate of fetch starts to the site (`None` = unlimited).
+    pub rate_limit: Option<RateLimit>,
     /// Demand fetches jump the queue of prefetches.
     pub demand_priority: bool,
     /// Queued prefetches of a session are cancelled when its target decides.
@@ -219,6 +274,8 @@ pub struct SpecCache {
     /// Caches of this run (`caches[..ncaches]`).
     ncaches: usize,
     pool: FetchPool,
+    /// An [`Event::Token`] is pending (the rate limit holds a queued fetch back).
+    token_timer: bool,
     scratch: Vec<PageId>,
     metrics: RunMetrics,
     records: Option<Vec<IterationRecord>>,
@@ -234,7 +291,9 @@ impl SpecCache {
             fetches: Vec::new(),
             caches: Vec::new(),
             ncaches: 0,
-            pool: FetchPool::new(rules.fetch_slots, rules.demand_priority),
+            pool: FetchPool::new(rules.fetch_slots, rules.demand_priority)
+                .with_rate_limit(rules.rate_limit),
+            token_timer: false,
             scratch: Vec::with_capacity(rules.width * MAX_DRAFTS + 1),
             metrics: RunMetrics::default(),
             records: None,
@@ -273,6 +332,7 @@ impl SpecCache {
         self.policy = policy;
         self.fetches.clear();
         self.pool.reset();
+        self.token_timer = false;
         self.sessions.clear();
         self.sessions.extend((0..sessions).map(|s| Session {
             key: key.child(s as u64),
@@ -331,6 +391,10 @@ impl SpecCache {
             Event::Fetched(f) => self.fetch_done(f, cx, w),
             Event::Observed(s) => self.observed(s, cx, w),
             Event::StagesDone(s) => self.stages_done(s, cx, w),
+            Event::Token => {
+                self.token_timer = false;
+                self.start_waiting(cx, w);
+            }
         }
     }
 
@@ -655,10 +719,39 @@ impl SpecCache {
         f
     }
 
-    /// Asks the pool for a slot; starts the fetch if one is free.
+    /// Asks the pool for a slot (and a token under a rate limit); starts the fetch if it
+    /// may start now.
     fn admit<C: Context, W: World<C>>(&mut self, f: FetchId, demand: bool, cx: &mut C, w: &mut W) {
-        if self.pool.request(f, demand) {
+        if self.pool.request(f, demand, cx.now()) {
             self.start(f, cx, w);
+        } else if self.rules.rate_limit.is_some() {
+            self.arm_token(cx);
+        }
+    }
+
+    /// Under a rate limit: starts the queued fetches that a free slot and a token allow now,
+    /// in queue order, then sets the timer for the next token if one still waits.
+    fn start_waiting<C: Context, W: World<C>>(&mut self, cx: &mut C, w: &mut W) {
+        let now = cx.now();
+        loop {
+            let fetches = &self.fetches;
+            let next = self
+                .pool
+                .start_next(now, |id| fetches[id as usize].state == FetchState::Queued);
+            match next {
+                Some(f) => self.start(f, cx, w),
+                None => break,
+            }
+        }
+        self.arm_token(cx);
+    }
+
+    /// Schedules [`Event::Token`] at the next token when a queued fetch waits for one only.
+    fn arm_token<C: Context>(&mut self, cx: &mut C) {
+        if !self.token_timer && self.pool.waits_for_token() {
+            let delay = self.pool.next_token().since(cx.now());
+            cx.schedule_in(delay, Event::Token);
+            self.token_timer = true;
         }
     }
 
@@ -734,9 +827,12 @@ impl SpecCache {
         let fetches = &self.fetches;
         if let Some(next) = self
             .pool
-            .release(|id| fetches[id as usize].state == FetchState::Queued)
+            .release(now, |id| fetches[id as usize].state == FetchState::Queued)
         {
             self.start(next, cx, w);
+        }
+        if self.rules.rate_limit.is_some() {
+            self.arm_token(cx);
         }
         let mut waiter = fetch.waiters;
         while waiter != NIL {
@@ -858,6 +954,8 @@ mod tests {
         script: Vec<PageId>,
         lists: Vec<Vec<PageId>>,
         started: Vec<FetchId>,
+        /// When each fetch of `started` started.
+        at: Vec<SimTime>,
         drafts: Vec<EventKey>,
     }
 
@@ -868,6 +966,7 @@ mod tests {
                 script: script.to_vec(),
                 lists: lists.iter().map(|l| l.to_vec()).collect(),
                 started: Vec::new(),
+                at: Vec::new(),
                 drafts: Vec::new(),
             }
         }
@@ -921,8 +1020,9 @@ mod tests {
             out.extend(self.lists[i as usize].iter().take(width));
         }
         fn request_fetch(&mut self, _f: FetchId, _s: SessionId, _p: PageId, _st: u32, _d: bool) {}
-        fn start_fetch(&mut self, _cx: &mut FakeCx, f: FetchId) {
+        fn start_fetch(&mut self, cx: &mut FakeCx, f: FetchId) {
             self.started.push(f);
+            self.at.push(cx.now);
         }
         fn start_stages(&mut self, _cx: &mut FakeCx, _s: SessionId, _i: u32) -> bool {
             false
@@ -936,6 +1036,7 @@ mod tests {
             eviction: EvictionKind::Lru,
             shared_cache: false,
             fetch_slots: slots,
+            rate_limit: None,
             demand_priority: true,
             cancel_stale: true,
             list_order: ListOrder::WorstFirst,
@@ -1111,5 +1212,124 @@ mod tests {
             "the best guess was evicted by the worst"
         );
         assert_eq!(m.metrics().prefetch_wasted, 1);
+    }
+
+    /// Rules with a rate limit of one fetch start per 100 ns (bucket of `burst`).
+    fn limited(width: usize, burst: u32, cancel_stale: bool) -> Rules {
+        let mut r = rules(width, 10, None);
+        r.rate_limit = Some(RateLimit {
+            interval: 100,
+            burst,
+        });
+        r.cancel_stale = cancel_stale;
+        r
+    }
+
+    /// Delivers the pending [`Event::Token`] at its time.
+    fn token(m: &mut SpecCache, cx: &mut FakeCx, w: &mut Script) {
+        let (at, ev) = cx
+            .scheduled
+            .iter()
+            .rev()
+            .find(|(_, e)| *e == Event::Token)
+            .copied()
+            .expect("a token timer is pending");
+        cx.now = at;
+        m.handle(ev, cx, w);
+    }
+
+    #[test]
+    fn a_demand_fetch_waiting_for_a_token_exposes_the_wait() {
+        // The start page took the only token at 0; the next is at 100. The target decides
+        // at 50: its demand fetch waits 50 for the token, then takes 30.
+        let mut w = Script::new(&[2], &[&[2]]);
+        let (mut m, mut cx) = started(limited(1, 1, true), Policy::None, &mut w);
+        cx.now = SimTime(50);
+        m.handle(Event::Decided(0), &mut cx, &mut w);
+        assert_eq!(w.started, vec![0], "no token before 100");
+        token(&mut m, &mut cx, &mut w);
+        assert_eq!(
+            (w.started.clone(), w.at.clone()),
+            (vec![0, 1], vec![SimTime(0), SimTime(100)])
+        );
+        cx.now = SimTime(130);
+        m.handle(Event::Fetched(1), &mut cx, &mut w);
+        let r = m.records()[0];
+        assert_eq!(r.outcome, Outcome::Miss);
+        assert_eq!(
+            (r.exposed, r.queue, r.web, r.latency),
+            (80, 50, 80, 120),
+            "exposed = token wait 50 + fetch 30; latency = think 40 + exposed 80"
+        );
+    }
+
+    #[test]
+    fn prefetches_waiting_for_a_token_are_stale_when_the_target_decides() {
+        // The list [1, 2, 3] arrives at 12 with no token until 100: all three wait. The
+        // target wants 4 at 20: the three are cancelled, the demand fetch gets the token.
+        let mut w = Script::new(&[4], &[&[1, 2, 3]]);
+        let (mut m, mut cx) = started(limited(3, 1, true), Policy::Speccache, &mut w);
+        cx.now = SimTime(12);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        assert_eq!(w.started, vec![0]);
+        cx.now = SimTime(20);
+        m.handle(Event::Decided(0), &mut cx, &mut w);
+        assert_eq!(m.metrics().prefetch_cancelled, 3);
+        token(&mut m, &mut cx, &mut w);
+        assert_eq!(
+            w.started,
+            vec![0, 4],
+            "the demand fetch (id 4) starts at 100"
+        );
+        assert_eq!(w.at[1], SimTime(100));
+        // Kept (cancel_stale off), they wait behind the demand fetch, one per token.
+        let mut w = Script::new(&[4], &[&[1, 2, 3]]);
+        let (mut m, mut cx) = started(limited(3, 1, false), Policy::Speccache, &mut w);
+        cx.now = SimTime(12);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        cx.now = SimTime(20);
+        m.handle(Event::Decided(0), &mut cx, &mut w);
+        for _ in 0..4 {
+            token(&mut m, &mut cx, &mut w);
+        }
+        assert_eq!(
+            w.started,
+            vec![0, 4, 1, 2, 3],
+            "demand first, then the list best first"
+        );
+        assert_eq!(
+            w.at,
+            vec![
+                SimTime(0),
+                SimTime(100),
+                SimTime(200),
+                SimTime(300),
+                SimTime(400)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bucket_of_three_starts_three_at_once_then_one_per_interval() {
+        // Burst 3: the start page and the first two of [1, 2, 3, 4] start at once (the bucket
+        // was full); 3 waits until 100, 4 until 200.
+        let mut w = Script::new(&[1], &[&[1, 2, 3, 4]]);
+        w.links = vec![1, 2, 3, 4];
+        let (mut m, mut cx) = started(limited(4, 3, true), Policy::Speccache, &mut w);
+        m.handle(Event::Drafted(0, 0), &mut cx, &mut w);
+        assert_eq!(w.started, vec![0, 1, 2]);
+        token(&mut m, &mut cx, &mut w);
+        token(&mut m, &mut cx, &mut w);
+        assert_eq!(w.started, vec![0, 1, 2, 3, 4]);
+        assert_eq!(
+            w.at,
+            vec![
+                SimTime(0),
+                SimTime(10),
+                SimTime(10),
+                SimTime(100),
+                SimTime(200)
+            ]
+        );
     }
 }

@@ -534,10 +534,12 @@ impl<'m> Sim<'m> {
     }
 
     /// Whether the sessions of a run of `policy` can affect one another: through a cache
-    /// they share, or through fetch slots they compete for.
+    /// they share, fetch slots they compete for, or the fetch rate limit's bucket.
     pub fn sessions_interact(&self, policy: Policy) -> bool {
         let rules = self.rules.rules();
-        (policy.has_cache() && rules.shared_cache) || rules.fetch_slots.is_some()
+        (policy.has_cache() && rules.shared_cache)
+            || rules.fetch_slots.is_some()
+            || rules.rate_limit.is_some()
     }
 
     /// Runs `policy` over `work` and returns its metrics.

@@ -40,6 +40,8 @@ pub enum Event {
     /// The extra LLM stages after an observation completed (and then, where there is any,
     /// the iteration's other work).
     StagesDone(SessionId),
+    /// Under a fetch rate limit, the bucket holds the next token (the rules' own timer).
+    Token,
 }
 
 /// What the target chose at the end of its think time.

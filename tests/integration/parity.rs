@@ -178,7 +178,12 @@ impl Web for MockWeb {
     }
 }
 
-fn scenario(scope: &str) -> Value {
+/// The fetcher both worlds use unless a test says otherwise.
+fn fetcher() -> Value {
+    json!({"slots": 3, "demand_priority": true})
+}
+
+fn scenario(scope: &str, fetcher: &Value) -> Value {
     json!({
         "name": "parity", "seed": 11, "replications": 2, "sessions": 8,
         "site": {"generator": "hierarchical", "pages": 200,
@@ -191,17 +196,17 @@ fn scenario(scope: &str) -> Value {
                     "accuracy": {"top1": 0.6, "decay": 0.6}}],
         "width": 2,
         "cache": {"capacity": 3, "scope": scope},
-        "fetcher": {"slots": 3, "demand_priority": true}
+        "fetcher": fetcher
     })
 }
 
-fn live_config(policy: Policy, root: PageId, scope: &str) -> Value {
+fn live_config(policy: Policy, root: PageId, scope: &str, fetcher: &Value) -> Value {
     json!({
         "site": url(root),
         "tasks": (0..8).map(|i| format!("task {i}")).collect::<Vec<_>>(),
         "policy": policy.name(), "width": 2,
         "cache": {"capacity": 3, "scope": scope},
-        "fetcher": {"slots": 3, "demand_priority": true},
+        "fetcher": fetcher,
         "max_rounds": 10, "seed": 11, "parallel": 8, "unparseable_retries": 0,
         "target": {"base_url": "http://mock-llm/v1", "model": "target"},
         "drafts": [{"base_url": "http://mock-llm/v1", "model": "draft"}]
@@ -242,7 +247,13 @@ fn counts(m: &RunMetrics) -> [u64; 11] {
 }
 
 fn check_parity(scope: &str) {
-    let sc = build(scenario(scope));
+    check_parity_with(scope, &fetcher());
+}
+
+/// Checks parity for every live policy with `fetcher`; returns the live metrics of each.
+fn check_parity_with(scope: &str, fetcher: &Value) -> Vec<RunMetrics> {
+    let mut live = Vec::new();
+    let sc = build(scenario(scope, fetcher));
     let (trajectories, arrivals, key) = workload(&sc, 0);
     let root = trajectories[0].root;
     let truth = Arc::new(Truth {
@@ -273,10 +284,13 @@ fn check_parity(scope: &str) {
         let sim_metrics = sim.run(policy, work).clone();
         let sim_records: Vec<String> = sim.records().iter().map(|r| record_key(r, |p| p)).collect();
 
-        let cfg = LiveConfig::parse(&live_config(policy, root, scope).to_string(), "parity")
-            .unwrap()
-            .build("parity")
-            .unwrap();
+        let cfg = LiveConfig::parse(
+            &live_config(policy, root, scope, fetcher).to_string(),
+            "parity",
+        )
+        .unwrap()
+        .build("parity")
+        .unwrap();
         let clients = Clients {
             target: Arc::new(MockTarget(Arc::clone(&truth))),
             drafts: vec![Arc::new(MockDraft(Arc::clone(&truth)))],
@@ -347,7 +361,9 @@ fn check_parity(scope: &str) {
             written, recorded,
             "{policy}: the trace holds every iteration"
         );
+        live.push(done.metrics.clone());
     }
+    live
 }
 
 #[test]
@@ -358,4 +374,25 @@ fn live_world_matches_the_simulator_iteration_by_iteration_per_session_cache() {
 #[test]
 fn live_world_matches_the_simulator_with_one_shared_cache() {
     check_parity("shared");
+}
+
+#[test]
+fn live_world_honours_the_fetch_rate_limit_as_the_simulator_does() {
+    // One fetch start per 0.8 s, bursts of 2, shared by 8 sessions: the limit binds, and the
+    // live world's iterations (their queueing and exposed web time included) are the
+    // simulator's, whose start times obey the bucket (tests/integration/rate_limit.rs).
+    let limited = json!({"slots": 3, "demand_priority": true,
+                         "rate_limit_per_s": 1.25, "rate_limit_burst": 2});
+    let slow = check_parity_with("session", &limited);
+    let free = check_parity_with("session", &fetcher());
+    for (l, f) in slow.iter().zip(&free) {
+        assert!(
+            l.queue > f.queue && l.session_latency > f.session_latency,
+            "the limit delays fetches: queue {} vs {}, latency {} vs {}",
+            l.queue,
+            f.queue,
+            l.session_latency,
+            f.session_latency
+        );
+    }
 }
