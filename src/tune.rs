@@ -17,11 +17,12 @@
 //!   `1000 · (calls · input_tokens · p_in + output_tokens · p_out) / 1e6`, with `calls` and
 //!   `output_tokens` the simulated draft calls and output tokens per session (late drafts
 //!   included: they are paid for) and `input_tokens` the tokens of one draft prompt;
-//! - **request rate**: fetches started per second of session time, a ratio of sums over
-//!   every session of every replication (the interval is each session's life, arrival to
-//!   answer): `(prefetches − cancelled stale prefetches + demand fetches) / session
-//!   latency`; the **extra request rate** is the `speccache` rate minus the `none` rate of
-//!   the same cell, the politeness cost.
+//! - **request rate**: the fetches per second the site received, the report's
+//!   `site_request_rate_per_s` (a ratio of sums over replications: fetches started, from
+//!   start pages, misses and prefetches less those cancelled in the queue, over the time from
+//!   a replication's first arrival to its last event; every session of the scenario is an
+//!   agent on the site); the **extra request rate** is the `speccache` rate minus the `none`
+//!   rate of the same cell, the politeness cost.
 //!
 //! The Pareto front ([`pareto_front`]) keeps every configuration no other beats on all three
 //! (speedup up, cost down, extra rate down) and strictly on one. With a target speedup the
@@ -195,7 +196,8 @@ pub struct Config {
     pub draft_output_tokens_per_session: f64,
     /// Dollars per 1,000 sessions of draft tokens.
     pub cost_per_1000_sessions: f64,
-    /// Fetches started per second of session time under `speccache`.
+    /// Fetches per second the site received under `speccache` (the report's
+    /// `site_request_rate_per_s`: every session of the scenario counts).
     pub request_rate_per_s: f64,
     /// The same under `none`.
     pub baseline_request_rate_per_s: f64,
@@ -210,17 +212,10 @@ fn field(row: &Value, name: &str) -> Option<f64> {
     row.get(name).and_then(Value::as_f64)
 }
 
-/// Fetches started per second of session time in one report row.
+/// Fetches per second the site received in one report row (`site_request_rate_per_s`, the
+/// rate `fetcher.rate_limit_per_s` caps; docs/report.md).
 fn request_rate(row: &Value) -> Option<f64> {
-    let fetches = field(row, "prefetches_per_session")?
-        - field(row, "prefetch_cancelled_per_session")?
-        + field(row, "demand_fetches_per_session")?;
-    let latency = field(row, "session_latency_s")?;
-    Some(if latency > 0.0 {
-        fetches / latency
-    } else {
-        0.0
-    })
+    field(row, "site_request_rate_per_s")
 }
 
 impl Config {

@@ -210,7 +210,7 @@ pub fn render(t: &Tuning) -> String {
         t.sessions
     );
     out.push_str(&format!(
-        "cost: dollars per 1,000 sessions of draft tokens ({} input tokens per call, prices from {}); fetches/s: fetches started per second of session time; extra: minus the same without prefetching\n",
+        "cost: dollars per 1,000 sessions of draft tokens ({} input tokens per call, prices from {}); fetches/s: fetches per second the site received from all sessions (site_request_rate_per_s); extra: minus the same without prefetching\n",
         t.settings.draft_input_tokens, t.catalogue_source
     ));
     if let Some(r) = t.goal.max_request_rate {

@@ -14,10 +14,10 @@ use crate::io::stats::{estimate, ratio_of_sums, Estimate};
 use crate::runner::{replication_key, Outcome};
 use crate::scenario::Scenario;
 use crate::sim::metrics::{Pooled, RunMetrics};
-use crate::sim::time::{nanos_to_secs, Nanos};
+use crate::sim::time::{nanos_to_secs, Nanos, SimTime};
 
 /// Version of the report schema; bumped when a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The whole report of one scenario run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,6 +127,10 @@ pub struct PolicyRow {
     /// Absent from schema-1 reports (read as `false`).
     #[serde(default)]
     pub fetch_overloaded: bool,
+    /// Fetches per second the site received over the run ([`site_request_rate`]); absent
+    /// from reports before schema 3 (read as `null`).
+    #[serde(default)]
+    pub site_request_rate_per_s: Option<f64>,
     pub prefetches_per_session: f64,
     pub prefetch_used_per_session: f64,
     pub prefetch_wasted_per_session: f64,
@@ -260,6 +264,7 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         hidden_web_fraction_ci_hi: exposed_fraction.and_then(|e| finite(1.0 - e.lo)),
         fetch_load: None,
         demand_fetch_load: None,
+        site_request_rate_per_s: None,
         fetch_overloaded: false,
         prefetches_per_session: per_session(|m| m.prefetch_issued),
         prefetch_used_per_session: per_session(|m| m.prefetch_used),
@@ -320,21 +325,38 @@ pub fn fetch_load(
     (Some(rho), Some(demand), over)
 }
 
+/// Fetches the site received per second of the run, `Σ_r f_r / Σ_r (end_r - first_r)`: `f_r`
+/// the fetches replication `r` started (start pages, misses and prefetches, less the
+/// prefetches cancelled in the queue before they started), `first_r` its first arrival and
+/// `end_r` its last event (an answer or a trailing prefetch's completion). Every session of
+/// the scenario counts: they are the agents visiting the site. `None` without fetches' time.
+pub fn site_request_rate(runs: &[&RunMetrics], firsts: &[Option<SimTime>]) -> Option<f64> {
+    let (mut fetches, mut span) = (0u64, 0u64);
+    for (m, first) in runs.iter().zip(firsts) {
+        let Some(first) = first else { continue };
+        let started = (m.prefetch_issued.saturating_sub(m.prefetch_cancelled))
+            .saturating_add(m.demand_fetches);
+        fetches = fetches.saturating_add(started);
+        span = span.saturating_add(m.end_time.since(*first));
+    }
+    (span > 0).then(|| fetches as f64 / nanos_to_secs(span))
+}
+
 impl Report {
     /// Builds the report of `outcome` for `scenario`.
     pub fn new(scenario: &Scenario, outcome: &Outcome) -> Report {
         let column =
             |p: usize| -> Vec<&RunMetrics> { outcome.runs.iter().map(|r| &r[p]).collect() };
         let baseline = column(0);
-        let spans: Vec<Nanos> = (0..outcome.runs.len() as u32)
+        let (spans, firsts): (Vec<Nanos>, Vec<Option<SimTime>>) = (0..outcome.runs.len() as u32)
             .map(|r| {
                 let arrivals = scenario.arrivals(replication_key(scenario.seed, r));
                 match (arrivals.first(), arrivals.last()) {
-                    (Some(&a), Some(&b)) => b.since(a),
-                    _ => 0,
+                    (Some(&a), Some(&b)) => (b.since(a), Some(a)),
+                    _ => (0, None),
                 }
             })
-            .collect();
+            .unzip();
         let slots = scenario.model.fetch_slots;
         let shown: Vec<(usize, &crate::sim::policy::Policy)> = outcome
             .policies
@@ -349,6 +371,7 @@ impl Report {
                 let mut row = policy_row(p.name(), &runs, &baseline);
                 (row.fetch_load, row.demand_fetch_load, row.fetch_overloaded) =
                     fetch_load(&runs, slots, &spans, scenario.model.cancel_stale);
+                row.site_request_rate_per_s = site_request_rate(&runs, &firsts);
                 row
             })
             .collect();
@@ -584,6 +607,29 @@ mod tests {
         top.extend(row);
         let missing: Vec<&String> = top.iter().filter(|k| !documented(k)).collect();
         assert!(missing.is_empty(), "not in docs/report.md: {missing:?}");
+    }
+
+    #[test]
+    fn site_request_rate_is_fetches_started_over_the_runs_time() {
+        // Replication 0: first arrival at 2 s, last event at 12 s; 6 demand fetches and 5
+        // prefetches of which 1 was cancelled in the queue: 10 fetches in 10 s. Replication
+        // 1: arrivals from 0 s, last event at 30 s, 20 demand fetches. (10 + 20) / 40 s.
+        let s = 1_000_000_000;
+        let mut a = RunMetrics::default();
+        (a.demand_fetches, a.prefetch_issued, a.prefetch_cancelled) = (6, 5, 1);
+        a.end_time = SimTime(12 * s);
+        let b = RunMetrics {
+            demand_fetches: 20,
+            end_time: SimTime(30 * s),
+            ..RunMetrics::default()
+        };
+        let firsts = [Some(SimTime(2 * s)), Some(SimTime::ZERO)];
+        let rate = site_request_rate(&[&a, &b], &firsts).unwrap();
+        assert!((rate - 0.75).abs() < 1e-12, "{rate}");
+        // No time at all: no rate rather than a division by zero.
+        let c = RunMetrics::default();
+        assert_eq!(site_request_rate(&[&c], &[Some(SimTime::ZERO)]), None);
+        assert_eq!(site_request_rate(&[&a], &[None]), None);
     }
 
     #[test]
