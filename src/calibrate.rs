@@ -32,6 +32,8 @@
 pub mod design;
 pub mod judge;
 pub mod observe;
+pub mod record;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 

@@ -4,13 +4,11 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
-
 use super::{failure, CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
-use crate::calibrate::observe::{self, Bound};
-use crate::calibrate::{
-    calibrate, Base, CalibrateError, Calibration, Execution, Outcome, Settings,
-};
+use crate::calibrate::observe;
+use crate::calibrate::record::Record;
+use crate::calibrate::text::render;
+use crate::calibrate::{calibrate, Base, CalibrateError, Execution, Outcome, Settings};
 use crate::sweep::Shard;
 
 #[derive(Debug, clap::Args)]
@@ -40,10 +38,10 @@ pub struct CalibrateArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Replications per parameter set (default: the scenario's; >= 2).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
     replications: Option<u32>,
-    /// Sessions per replication (default: the scenario's).
-    #[arg(long)]
+    /// Sessions per replication (default: the scenario's; >= 1).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     sessions: Option<u32>,
     /// Directory for the waves' results (waveN/) and calibration.json (default: a
     /// temporary directory, removed at the end).
@@ -65,6 +63,10 @@ pub struct CalibrateArgs {
     /// Refuse a wave whose cells, run --threads at a time, need more memory than this.
     #[arg(long, value_parser = crate::scenario::limits::parse_size)]
     max_memory: Option<u64>,
+    /// Also write the answer with the command that regenerates it and its settings (what
+    /// `specsim reproduce` reads from scenarios/paper/calibrate/*.result.json).
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -84,151 +86,34 @@ fn bad(e: CalibrateError) -> CliError {
     }
 }
 
-/// A number with four significant digits.
-pub fn num(x: f64) -> String {
-    if !x.is_finite() {
-        return "-".into();
+/// The command that regenerates a calibration: the scenario, the observations and every
+/// setting that changes the answer (not threads, output or progress).
+fn command_line(a: &CalibrateArgs) -> String {
+    let mut words = vec!["specsim".to_string(), "calibrate".to_string()];
+    if let Some(s) = &a.scenario {
+        words.push(s.display().to_string());
     }
-    if x == 0.0 {
-        return "0".into();
+    words.push(format!("--observe {}", a.observe.display()));
+    for p in &a.params {
+        words.push(format!("--param {p}"));
     }
-    let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
-    let s = format!("{x:.digits$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
+    words.push(format!("--points {} --waves {}", a.points, a.waves));
+    if a.cutoff != 3.0 {
+        words.push(format!("--cutoff {}", a.cutoff));
     }
-}
-
-fn opt(x: Option<f64>) -> String {
-    x.map_or("-".into(), num)
-}
-
-/// The answer as text.
-pub fn render(c: &Calibration) -> String {
-    let m = &c.method;
-    let mut out = format!(
-        "calibration of {} ({}) against {}\n{} waves of up to {} Latin-hypercube parameter sets, seed {}, {} replications x {} sessions each (policies {}); consistent = every implausibility <= {}\n{} parameter sets run, {} consistent\n\n",
-        c.scenario,
-        c.scenario_source,
-        c.observe_source,
-        m.waves,
-        m.points_per_wave,
-        m.seed,
-        m.replications,
-        m.sessions,
-        m.policies.join(", "),
-        m.cutoff,
-        c.points_run,
-        c.points_consistent
-    );
-    out.push_str(&if c.consistent {
-        "verdict: CONSISTENT: parameter sets in the ranges reproduce every observation.\n\n".to_string()
-    } else {
-        format!(
-            "verdict: INCONSISTENT: no parameter set run reproduces every observation (the closest has a largest implausibility of {}).\n\n",
-            opt(c.best_max_implausibility)
-        )
-    });
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "parameter",
-        "range searched",
-        if c.consistent { "estimate" } else { "closest" },
-        "consistent range",
-    ]);
-    for p in &c.parameters {
-        let range = match (p.consistent_lo, p.consistent_hi) {
-            (Some(a), Some(b)) => format!("{} – {}", num(a), num(b)),
-            _ => "none".into(),
-        };
-        t.add_row(vec![
-            Cell::new(&p.name),
-            Cell::new(format!("{} – {}", num(p.min), num(p.max))),
-            Cell::new(num(p.estimate)).set_alignment(CellAlignment::Right),
-            Cell::new(range),
-        ]);
-    }
-    out.push_str(&format!("{t}\n\n"));
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "observation",
-        "observed",
-        "simulated there",
-        "implausibility",
-        "best alone",
-        "best without it",
-    ]);
-    for o in &c.observations {
-        let bound = match o.bound {
-            Bound::Equal => "",
-            Bound::AtMost => "at most ",
-            Bound::AtLeast => "at least ",
-        };
-        let sim = match (o.simulated, o.simulated_sd) {
-            (Some(v), Some(s)) if s > 0.0 => format!("{} ± {}", num(v), num(s)),
-            (Some(v), _) => num(v),
-            _ => "no value".into(),
-        };
-        let plain = format!("{} {}", o.policy, o.metric);
-        let label = if o.name == plain {
-            plain
-        } else {
-            format!("{} ({plain})", o.name)
-        };
-        t.add_row(vec![
-            Cell::new(label),
-            Cell::new(format!("{bound}{} ± {}", num(o.value), num(o.sd))),
-            Cell::new(sim),
-            Cell::new(opt(o.implausibility)).set_alignment(CellAlignment::Right),
-            Cell::new(opt(o.best_alone)).set_alignment(CellAlignment::Right),
-            Cell::new(opt(o.best_without)).set_alignment(CellAlignment::Right),
-        ]);
-    }
-    out.push_str(&format!("{t}\n"));
-    if !c.consistent {
-        let unmet: Vec<&str> = c
-            .observations
-            .iter()
-            .filter(|o| !o.met_alone)
-            .map(|o| o.name.as_str())
-            .collect();
-        if !unmet.is_empty() {
-            out.push_str(&format!(
-                "\nno parameter set run meets, even alone: {}\n",
-                unmet.join("; ")
-            ));
-        }
-        for k in &c.conflicts {
-            out.push_str(&format!(
-                "conflict: {} and {} are each met, never together (best joint implausibility {})\n",
-                k.a,
-                k.b,
-                opt(k.best_joint)
-            ));
-        }
-        let freeing: Vec<&str> = c
-            .observations
-            .iter()
-            .filter(|o| o.consistent_without)
-            .map(|o| o.name.as_str())
-            .collect();
-        if !freeing.is_empty() {
-            out.push_str(&format!(
-                "dropping any one of these leaves a consistent set: {}\n",
-                freeing.join("; ")
-            ));
+    for (flag, v) in [
+        ("--seed", a.seed),
+        ("--replications", a.replications.map(u64::from)),
+        ("--sessions", a.sessions.map(u64::from)),
+    ] {
+        if let Some(v) = v {
+            words.push(format!("{flag} {v}"));
         }
     }
-    out.push_str(
-        "\nimplausibility: |simulated - observed| / sqrt(sd_observed² + sd_simulated²) (log scale for ratios); \
-         best alone / without it: the smallest implausibility of this observation alone, and the smallest largest \
-         implausibility of the others, over every parameter set run. Method: docs/calibrate.md.\n",
-    );
-    out
+    if let Some(r) = &a.record {
+        words.push(format!("--record {}", r.display()));
+    }
+    words.join(" ")
 }
 
 struct Bar {
@@ -342,6 +227,15 @@ pub fn run(a: CalibrateArgs) -> Result<(), CliError> {
             return Ok(());
         }
     };
+    if let Some(path) = &a.record {
+        let record = Record {
+            command: command_line(&a),
+            settings: settings.clone(),
+            calibration: (*c).clone(),
+        };
+        crate::io::output::write_atomic(path, record.to_text().as_bytes())
+            .map_err(|e| failure(format!("{}: cannot write: {e}", path.display())))?;
+    }
     let text = if a.json {
         serde_json::to_string_pretty(&c).map_err(|e| failure(e.to_string()))? + "\n"
     } else {

@@ -368,6 +368,24 @@ fn bad_inputs_name_the_file_and_field() {
     let t = tempfile::tempdir().unwrap();
     let p = t.path().join("ok.json");
     std::fs::write(&p, json!({"observations": one_obs()}).to_string()).unwrap();
+    // Regression: a bad --replications was blamed on the first parameter's range.
+    let obs = observe_fixture(t.path());
+    for (flag, value, allowed) in [("--replications", "1", "2.."), ("--sessions", "0", "1..")] {
+        specsim()
+            .arg("calibrate")
+            .arg(fixture("small.json"))
+            .arg("--observe")
+            .arg(&obs)
+            .args([flag, value])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "'{flag} <{}>'",
+                &flag[2..].to_uppercase()
+            )))
+            .stderr(predicate::str::contains(allowed))
+            .stderr(predicate::str::contains("parameters[0]").not());
+    }
     specsim()
         .arg("calibrate")
         .arg(fixture("small.json"))
@@ -424,4 +442,87 @@ fn flags_add_parameters_and_bounds_are_one_sided() {
     assert!(c.parameters[0].consistent_lo.unwrap() < 0.05, "{c:#?}");
     assert!(c.parameters[0].consistent_hi.unwrap() < 0.4, "{c:#?}");
     assert_eq!(c.observations[0].implausibility, Some(0.0));
+}
+
+/// `--record FILE` stores the answer with its settings and the command that regenerates it;
+/// the record is current for its inputs and stale once the observe file changes, and running
+/// its command again reproduces it byte for byte.
+#[test]
+fn records_store_the_command_and_know_their_inputs() {
+    use specsim::calibrate::record::{Freshness, Record};
+    let t = tempfile::tempdir().unwrap();
+    let obs = observe_fixture(t.path());
+    let rec = t.path().join("rec.json");
+    let run = || {
+        specsim()
+            .arg("calibrate")
+            .arg(fixture("small.json"))
+            .arg("--observe")
+            .arg(&obs)
+            .args([
+                "--points",
+                "8",
+                "--waves",
+                "1",
+                "--sessions",
+                "10",
+                "--quiet",
+                "--record",
+            ])
+            .arg(&rec)
+            .assert()
+            .success();
+        std::fs::read_to_string(&rec).unwrap()
+    };
+    let text = run();
+    let r = Record::parse(&text, "rec.json").unwrap();
+    assert_eq!(
+        r.command,
+        format!(
+            "specsim calibrate {} --observe {} --points 8 --waves 1 --sessions 10 --record {}",
+            fixture("small.json").display(),
+            obs.display(),
+            rec.display()
+        )
+    );
+    assert_eq!(r.settings.sessions, Some(10));
+    assert_eq!(r.settings.replications, None);
+    assert_eq!(
+        (r.calibration.method.sessions, r.calibration.points_run),
+        (10, 8)
+    );
+    let scenario = std::fs::read_to_string(fixture("small.json")).unwrap();
+    let observe = std::fs::read_to_string(&obs).unwrap();
+    assert_eq!(r.freshness(&scenario, &observe), Freshness::Current);
+    let edited = observe.replace("0.3", "0.31");
+    assert_ne!(edited, observe);
+    match r.freshness(&scenario, &edited) {
+        Freshness::Stale { recorded, now } => {
+            assert_eq!(recorded, r.calibration.inputs_hash);
+            assert_ne!(now, recorded);
+        }
+        f => panic!("{f:?}"),
+    }
+    assert_eq!(run(), text, "the same command, the same record");
+    let e = Record::parse("{\"command\": 1}", "bad.json").unwrap_err();
+    assert!(e.starts_with("bad.json: command: invalid type"), "{e}");
+}
+
+/// Every repository file the examples of `specsim calibrate --help` name exists.
+#[test]
+fn help_examples_name_files_that_exist() {
+    let out = specsim().args(["calibrate", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    let examples = help.split_once("Examples:").expect("examples").1;
+    let files: Vec<&str> = examples
+        .split_whitespace()
+        .filter(|w| w.contains('/') && (w.ends_with(".json") || w.ends_with(".jsonl")))
+        .collect();
+    assert!(files.len() >= 7, "{help}");
+    for f in files {
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(f).exists(),
+            "--help names {f}, which does not exist"
+        );
+    }
 }
