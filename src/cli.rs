@@ -119,7 +119,7 @@ enum Command {
     Whatif(whatif::WhatIfArgs),
     /// Which scenario parameters are consistent with observed metrics? (history matching)
     #[command(
-        after_help = "Examples:\n  specsim calibrate scenarios/paper/webwalkerqa.json --observe scenarios/paper/calibrate/webwalkerqa.observe.json --out results/cal-wwqa\n  specsim calibrate my.json --observe seen.json --param agent.back_prob=0:0.3 --param fetch.median=2:12:log\n  specsim calibrate my.json --observe live-run.jsonl --param drafts[0].accuracy.top1=0.2:0.95 --json\n  specsim calibrate my.json --observe seen.json --out cal --resume      # continue after an interruption\n\nThe observe file and the method: docs/calibrate.md."
+        after_help = "Examples:\n  specsim calibrate scenarios/paper/webwalkerqa.json --observe scenarios/paper/calibrate/webwalkerqa.observe.json --points 400 --waves 5 --out results/cal-wwqa\n  specsim calibrate scenarios/paper/muwc.json --observe scenarios/paper/calibrate/muwc.observe.json --json\n  specsim calibrate scenarios/default.json --observe scenarios/default.observe.json --param fetch.median=2:12:log\n  specsim calibrate scenarios/paper/webwalkerqa.json --observe scenarios/paper/calibrate/webwalkerqa.observe.json --points 400 --waves 5 --out results/cal-wwqa --resume   # after an interruption\n\nA trace recorded by `specsim live` can replace the observe file (--observe run.jsonl): its hit rate, iteration latency and exposed web time become the observations. The observe file, the method and its cost: docs/calibrate.md."
     )]
     Calibrate(calibrate::CalibrateArgs),
     /// Draw figures (SVG and PNG) of a run report or of a sweep's results.
