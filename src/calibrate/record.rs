@@ -38,7 +38,13 @@ impl Record {
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let at = e.path().to_string();
-            format!("{source}: {at}: {}", e.into_inner())
+            let inner = e.into_inner();
+            if at == "." {
+                // serde_json's message already ends with the line and column.
+                format!("{source}: {inner}")
+            } else {
+                format!("{source}: {at}: {inner}")
+            }
         })
     }
 

@@ -506,6 +506,8 @@ fn records_store_the_command_and_know_their_inputs() {
     assert_eq!(run(), text, "the same command, the same record");
     let e = Record::parse("{\"command\": 1}", "bad.json").unwrap_err();
     assert!(e.starts_with("bad.json: command: invalid type"), "{e}");
+    let e = Record::parse("{}", "empty.json").unwrap_err();
+    assert_eq!(e, "empty.json: missing field `command` at line 1 column 2");
 }
 
 /// Every repository file the examples of `specsim calibrate --help` name exists.
