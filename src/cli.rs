@@ -9,6 +9,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::scenario::{Scenario, ScenarioError};
 
+mod calibrate;
 mod collect;
 mod crawl;
 mod fit;
@@ -118,6 +119,11 @@ enum Command {
         after_help = "Examples:\n  specsim whatif agent.jsonl\n  specsim whatif agent.jsonl --draft-profile thefastest_openai_gpt-4-turbo --plots figs/\n  specsim whatif agent.jsonl --draft-fraction 0.1 --widths 1,3 --caches 10 --json\n\nThe trace's recorded latencies are replayed; the draft's accuracy is swept from 0 to 1.\nSee docs/otel.md."
     )]
     Whatif(whatif::WhatIfArgs),
+    /// Which scenario parameters are consistent with observed metrics? (history matching)
+    #[command(
+        after_help = "Examples:\n  specsim calibrate scenarios/paper/webwalkerqa.json --observe scenarios/paper/calibrate/webwalkerqa.observe.json --points 400 --waves 5 --out results/cal-wwqa\n  specsim calibrate scenarios/paper/muwc.json --observe scenarios/paper/calibrate/muwc.observe.json --json\n  specsim calibrate scenarios/default.json --observe scenarios/default.observe.json --param fetch.median=2:12:log\n  specsim calibrate scenarios/paper/webwalkerqa.json --observe scenarios/paper/calibrate/webwalkerqa.observe.json --points 400 --waves 5 --out results/cal-wwqa --resume   # after an interruption\n\nA trace recorded by `specsim live` can replace the observe file (--observe run.jsonl): its hit rate, iteration latency and exposed web time become the observations. The observe file, the method and its cost: docs/calibrate.md."
+    )]
+    Calibrate(calibrate::CalibrateArgs),
     /// Draw figures (SVG and PNG) of a run report or of a sweep's results.
     #[command(
         after_help = "Examples:\n  specsim run --out report.json && specsim plot report.json --out figures/\n  specsim plot sweep-out/ --out figures/ --axis cache.capacity\n  specsim plot sweep-out/results.jsonl --out figs --axis width --second-axis cache.capacity --metric speedup\n  specsim plot report.json --out figs --format png"
@@ -137,7 +143,7 @@ enum Command {
 const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     ("Simulate", &["run", "whatif", "reproduce"]),
     ("Sweep and plot", &["sweep", "merge", "plot"]),
-    ("Infer and decide", &["tune"]),
+    ("Infer and decide", &["calibrate", "tune"]),
     ("Data", &["import", "collect", "fit", "latency-study"]),
     (
         "Live",
@@ -254,6 +260,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Plot(a) => plot::run(a),
         Command::Collect(a) => collect::run(a),
         Command::Whatif(a) => whatif::run(a),
+        Command::Calibrate(a) => calibrate::run(a),
         Command::Tune(a) => tune::run(a),
     }
 }

@@ -18,6 +18,8 @@
 //! - [`plot`]: figures (SVG and PNG) of reports, sweeps and fits; reads results only.
 //! - [`reproduce`]: the paper's figures next to calibrated scenarios' results.
 //! - [`whatif`]: a recorded agent's speedup against draft accuracy, width and cache size.
+//! - [`calibrate`]: scenario parameters consistent with observed metrics (history matching
+//!   over sweeps).
 //! - [`tune`]: the cheapest draft, width, cache and fetch slots reaching a target speedup,
 //!   and the Pareto front of speedup, draft cost and extra requests to the site.
 //! - [`cli`]: the command-line interface (the binary only calls [`cli::main`]).
@@ -35,6 +37,7 @@
 //! latencies, draft answers and fetch times for the same `(session, step, page)`: speedups
 //! are paired (common random numbers).
 
+pub mod calibrate;
 pub mod cli;
 pub mod data;
 pub mod io;

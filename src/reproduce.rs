@@ -1,7 +1,10 @@
 //! `specsim reproduce`: the paper's published figures next to what the calibrated scenarios
-//! produce. Every simulated value is computed by running the scenarios; nothing is stored.
-//! Each row says whether it is a prediction or a consistency check (a figure the calibration
-//! was set from).
+//! produce. Every simulated value of the table is computed by running the scenarios; nothing
+//! is stored. Each row says whether it is a prediction or a consistency check (a figure the
+//! calibration was set from). A last section ([`calibration`]) prints the stored answers of
+//! `specsim calibrate` on the same scenarios, checked against their current inputs.
+
+pub mod calibration;
 
 use serde::Serialize;
 

@@ -1,5 +1,6 @@
 //! specsim's integration tests, one module per behaviour.
 
+mod calibrate;
 mod cli;
 mod closed_form;
 mod common;

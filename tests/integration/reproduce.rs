@@ -139,3 +139,162 @@ fn rows_say_which_are_predictions() {
         2
     );
 }
+
+fn repo(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The committed calibrations of the paper scenarios are current (their inputs' hash is that
+/// of the shipped scenario, observe file and recorded settings), and `reproduce` prints them:
+/// the stored verdict and each parameter's estimate, with the command that regenerates them.
+#[test]
+fn calibration_section_prints_the_committed_answers() {
+    use specsim::calibrate::record::Record;
+    use specsim::calibrate::text::num;
+    use specsim::reproduce::calibration::{check, Status, PAPER_CALIBRATIONS};
+    let out = Command::cargo_bin("specsim")
+        .unwrap()
+        .args(["reproduce", "--reduced"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("Is one parameter set consistent with every figure?"),
+        "{stdout}"
+    );
+    for ((bench, _, scenario_text), c) in PAPER_SCENARIOS.iter().zip(&PAPER_CALIBRATIONS) {
+        assert_eq!(*bench, c.benchmark);
+        // The built-in copies are the files in scenarios/paper/calibrate/.
+        let dir = repo("scenarios/paper/calibrate");
+        assert_eq!(
+            std::fs::read_to_string(dir.join(c.observe)).unwrap(),
+            c.observe_text
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join(c.result)).unwrap(),
+            c.result_text
+        );
+        let stored = check(
+            bench,
+            scenario_text,
+            Ok(c.observe_text),
+            ("stored", Ok(c.result_text)),
+        );
+        let Status::Current(record) = &stored.status else {
+            panic!("{bench}: {:?}", stored.status);
+        };
+        let r = Record::parse(c.result_text, c.result).unwrap();
+        assert_eq!(**record, r);
+        let cal = &r.calibration;
+        assert!(cal.points_run >= 1900, "{bench}: {} points", cal.points_run);
+        assert_eq!((cal.method.replications, cal.method.sessions), (20, 100));
+        assert!(r.command.starts_with("specsim calibrate scenarios/paper/"));
+        assert!(stdout.contains(&format!(
+            "{bench}: from scenarios/paper/calibrate/{} (inputs hash {}, current; regenerate: {})",
+            c.result, cal.inputs_hash, r.command
+        )));
+        for p in &cal.parameters {
+            let line = stdout
+                .lines()
+                .find(|l| l.contains(&p.name) && l.contains(&num(p.estimate)))
+                .unwrap_or_else(|| panic!("{bench}: no row for {} = {}", p.name, p.estimate));
+            assert!(
+                line.contains(&format!("{} – {}", num(p.min), num(p.max))),
+                "{line}"
+            );
+        }
+        let verdict = if cal.consistent {
+            "verdict: CONSISTENT"
+        } else {
+            "verdict: INCONSISTENT"
+        };
+        assert!(stdout.contains(verdict), "{bench}");
+    }
+    // The committed answers (docs/reproduce.md): WebWalkerQA is consistent; MuWC is not,
+    // because of its random hit rate alone.
+    let wwqa = Record::parse(PAPER_CALIBRATIONS[0].result_text, "wwqa").unwrap();
+    let w = &wwqa.calibration;
+    assert!(w.consistent && w.points_consistent > 0 && w.conflicts.is_empty());
+    assert!(w.best_max_implausibility.unwrap() <= 3.0);
+    let muwc = Record::parse(PAPER_CALIBRATIONS[1].result_text, "muwc").unwrap();
+    let m = &muwc.calibration;
+    assert!(!m.consistent && m.points_consistent == 0);
+    let unmet: Vec<&str> = m
+        .observations
+        .iter()
+        .filter(|o| !o.met_alone)
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(unmet, ["random hit rate"]);
+    let random = &m.observations[1];
+    assert!(random.consistent_without && random.best_alone.unwrap() > 3.0);
+    assert!(stdout.contains("no parameter set run meets, even alone: random hit rate"));
+}
+
+/// An edited observe file makes that benchmark's stored answer stale: the section says so
+/// with the command to rerun and prints no numbers for it; the other benchmark's answer is
+/// still current; a missing answer is named.
+#[test]
+fn a_changed_observe_file_makes_the_stored_calibration_stale() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    std::fs::create_dir_all(dir.join("calibrate")).unwrap();
+    for f in ["webwalkerqa.json", "muwc.json"] {
+        std::fs::copy(repo("scenarios/paper").join(f), dir.join(f)).unwrap();
+    }
+    for f in ["webwalkerqa", "muwc"] {
+        for kind in ["observe", "result"] {
+            let name = format!("{f}.{kind}.json");
+            std::fs::copy(
+                repo("scenarios/paper/calibrate").join(&name),
+                dir.join("calibrate").join(&name),
+            )
+            .unwrap();
+        }
+    }
+    let observe = dir.join("calibrate/webwalkerqa.observe.json");
+    let text = std::fs::read_to_string(&observe).unwrap();
+    assert!(text.contains("\"value\": 0.089"));
+    std::fs::write(
+        &observe,
+        text.replace("\"value\": 0.089", "\"value\": 0.09"),
+    )
+    .unwrap();
+    let run = |dir: &std::path::Path| {
+        let out = Command::cargo_bin("specsim")
+            .unwrap()
+            .args(["reproduce", "--reduced", "--scenarios"])
+            .arg(dir)
+            .assert()
+            .success();
+        String::from_utf8_lossy(&out.get_output().stdout).to_string()
+    };
+    let stdout = run(dir);
+    let result = dir.join("calibrate/webwalkerqa.result.json");
+    let stale = stdout
+        .lines()
+        .find(|l| l.starts_with("WebWalkerQA: stale: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(stale.contains(&result.display().to_string()), "{stale}");
+    assert!(
+        stale.contains(": rerun specsim calibrate scenarios/paper/webwalkerqa.json --observe scenarios/paper/calibrate/webwalkerqa.observe.json"),
+        "{stale}"
+    );
+    assert!(
+        !stdout.contains("calibration of paper: WebWalkerQA"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("MuWC: from "), "{stdout}");
+    assert!(stdout.contains("calibration of paper: MuWC"), "{stdout}");
+    // No stored answer at all.
+    std::fs::remove_file(dir.join("calibrate/muwc.result.json")).unwrap();
+    let stdout = run(dir);
+    let missing = stdout
+        .lines()
+        .find(|l| l.starts_with("MuWC: no stored calibration: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        missing.contains("muwc.result.json: cannot read"),
+        "{missing}"
+    );
+}
