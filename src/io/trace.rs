@@ -46,7 +46,7 @@ pub struct Header {
     pub format: String,
     /// Format version (1).
     pub version: u32,
-    /// What produced the trace (`specsim live 0.1.0`, `import wikispeedia`, ...).
+    /// What produced the trace (`specsim live 0.2.0`, `import wikispeedia`, ...).
     #[serde(default)]
     pub source: String,
     /// Policy the run used, when it was a live run.
