@@ -45,9 +45,11 @@ use design::{latin_hypercube, Region};
 use judge::{implausibility, simulated, Simulated};
 use observe::{coordinates, Bound, Metric, Observe, Scale};
 
-use crate::io::results::{Results, MANIFEST};
-use crate::scenario::{Scenario, ScenarioError, ScenarioFile};
+use crate::io::results::Results;
+use crate::scenario::{ScenarioError, ScenarioFile};
 use crate::sim::policy::Policy;
+use crate::sweep::base::completed;
+pub use crate::sweep::base::{Base, Execution};
 use crate::sweep::run::{run, Progress, RunOptions, SweepError};
 use crate::sweep::{Shard, Sweep};
 
@@ -78,81 +80,6 @@ impl Default for Settings {
             replications: None,
             sessions: None,
         }
-    }
-}
-
-/// Where and how the waves run.
-#[derive(Clone, Debug, Default)]
-pub struct Execution {
-    /// Results directory (`waveN/` per wave, `calibration.json`); a temporary one if `None`.
-    pub out: Option<PathBuf>,
-    /// Continue the waves already in `out`.
-    pub resume: bool,
-    /// Run only this shard of each wave (then stop for the merge).
-    pub shard: Option<Shard>,
-    /// Worker threads.
-    pub threads: Option<usize>,
-    /// Stop after this many cells (continue with `resume`).
-    pub max_cells: Option<usize>,
-    /// Memory budget of a wave's cells in flight, bytes.
-    pub max_memory: Option<u64>,
-}
-
-/// The scenario calibrated: its file as JSON (defaults filled in), text and origin.
-#[derive(Clone, Debug)]
-pub struct Base {
-    /// The scenario file's JSON, defaults filled in, without a `sweep`.
-    pub json: Value,
-    /// Its text as read (part of the inputs' hash).
-    pub text: String,
-    /// Its path (or `<default>`).
-    pub source: String,
-    /// The directory its relative paths resolve against.
-    pub dir: Option<PathBuf>,
-    /// Its name.
-    pub name: String,
-}
-
-impl Base {
-    /// Reads and validates a scenario file, or the embedded default for `None`.
-    pub fn load(path: Option<&Path>) -> Result<Base, ScenarioError> {
-        let (text, source, dir) = match path {
-            Some(p) => {
-                let text = crate::io::input::read_text(p).map_err(|e| ScenarioError::Io {
-                    file: p.display().to_string(),
-                    message: e.reason(),
-                })?;
-                (
-                    text,
-                    p.display().to_string(),
-                    p.parent().map(Path::to_path_buf),
-                )
-            }
-            None => (
-                crate::scenario::DEFAULT_SCENARIO.to_string(),
-                "<default>".to_string(),
-                None,
-            ),
-        };
-        Base::from_text(text, &source, dir)
-    }
-
-    /// A scenario from its text.
-    pub fn from_text(
-        text: String,
-        source: &str,
-        dir: Option<PathBuf>,
-    ) -> Result<Base, ScenarioError> {
-        let mut file = ScenarioFile::parse(&text, source)?;
-        file.sweep = None;
-        let scenario = Scenario::build(file.clone(), source, dir.as_deref())?;
-        Ok(Base {
-            json: file.to_value(),
-            text,
-            source: source.to_string(),
-            dir,
-            name: scenario.name().to_string(),
-        })
     }
 }
 
@@ -604,20 +531,10 @@ fn judge_rows(
 /// A wave directory that holds every cell of `sweep`, read; `None` when it does not exist
 /// or is not complete.
 fn complete_wave(dir: &Path, sweep: &Sweep) -> Result<Option<Results>, CalibrateError> {
-    if !dir.join(MANIFEST).exists() {
-        return Ok(None);
-    }
-    let (m, r) = Results::read(dir).map_err(|e| CalibrateError::Directory {
+    completed(dir, sweep).map_err(|message| CalibrateError::Directory {
         dir: dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    if m.scenario_hash != sweep.scenario_hash {
-        return Err(CalibrateError::Directory {
-            dir: dir.to_path_buf(),
-            message: "holds a wave of another calibration (the scenario, observations, parameters or settings changed): use another --out".into(),
-        });
-    }
-    Ok((r.len() == sweep.cells.len()).then_some(r))
+        message: message.unwrap_or_else(|| "holds a wave of another calibration (the scenario, observations, parameters or settings changed): use another --out".into()),
+    })
 }
 
 /// Runs a calibration: every wave, then the verdict.

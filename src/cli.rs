@@ -206,6 +206,20 @@ pub struct CliError {
     pub message: String,
 }
 
+impl CliError {
+    /// An error that is the input's fault (exit 2) or the run's (exit 1).
+    pub fn classified(bad_input: bool, error: impl std::fmt::Display) -> CliError {
+        CliError {
+            code: if bad_input {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_FAILURE
+            },
+            message: error.to_string(),
+        }
+    }
+}
+
 impl From<ScenarioError> for CliError {
     fn from(e: ScenarioError) -> Self {
         CliError {

@@ -6,6 +6,7 @@
 //! position, and by default its seed derives from the same coordinates, so adding a value to
 //! an axis leaves every other cell's numbers byte-identical.
 
+pub mod base;
 pub mod cache;
 pub mod merge;
 pub mod path;

@@ -39,8 +39,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::io::results::{Results, MANIFEST};
-use crate::scenario::{Scenario, ScenarioError, ScenarioFile};
+use crate::io::results::Results;
+use crate::scenario::{ScenarioError, ScenarioFile};
+use crate::sweep::base::completed;
+pub use crate::sweep::base::{Base, Execution};
 use crate::sweep::run::{run, Progress, RunOptions, SweepError};
 use crate::sweep::{Shard, Sweep};
 pub use catalogue::{Catalogue, CatalogueError, DraftEntry};
@@ -109,23 +111,6 @@ impl Default for Settings {
             sessions: None,
         }
     }
-}
-
-/// Where and how the sweep runs.
-#[derive(Clone, Debug, Default)]
-pub struct Execution {
-    /// Results directory (`sweep.json`, `sweep/`, `tune.json`); a temporary one if `None`.
-    pub out: Option<PathBuf>,
-    /// Continue the sweep already in `out`.
-    pub resume: bool,
-    /// Run only this shard (into `out/sweep-shard-I-of-N`, then stop for the merge).
-    pub shard: Option<Shard>,
-    /// Worker threads.
-    pub threads: Option<usize>,
-    /// Stop after this many cells (continue with `resume`).
-    pub max_cells: Option<usize>,
-    /// Memory budget of the cells in flight, bytes.
-    pub max_memory: Option<u64>,
 }
 
 /// Why a tuning cannot run.
@@ -366,52 +351,6 @@ pub enum Outcome {
     Done(Box<Tuning>),
     /// Stopped: `--max-cells` reached, or a shard finished. The message says what next.
     Stopped(String),
-}
-
-/// A scenario file as the cells start from it: JSON with defaults filled in, no sweep.
-#[derive(Clone, Debug)]
-pub struct Base {
-    /// The scenario's JSON.
-    pub json: Value,
-    /// Its path (or `<default>`).
-    pub source: String,
-    /// The directory its relative paths resolve against.
-    pub dir: Option<PathBuf>,
-    /// Its name.
-    pub name: String,
-}
-
-impl Base {
-    /// Reads and validates a scenario file, or the embedded default for `None`.
-    pub fn load(path: Option<&Path>) -> Result<Base, ScenarioError> {
-        let (text, source, dir) = match path {
-            Some(p) => {
-                let text = crate::io::input::read_text(p).map_err(|e| ScenarioError::Io {
-                    file: p.display().to_string(),
-                    message: e.reason(),
-                })?;
-                (
-                    text,
-                    p.display().to_string(),
-                    p.parent().map(Path::to_path_buf),
-                )
-            }
-            None => (
-                crate::scenario::DEFAULT_SCENARIO.to_string(),
-                "<default>".to_string(),
-                None,
-            ),
-        };
-        let mut file = ScenarioFile::parse(&text, &source)?;
-        file.sweep = None;
-        let scenario = Scenario::build(file.clone(), &source, dir.as_deref())?;
-        Ok(Base {
-            json: file.to_value(),
-            source,
-            dir,
-            name: scenario.name().to_string(),
-        })
-    }
 }
 
 fn check(grid: &Grid, goal: &Goal, settings: &Settings) -> Result<(), TuneError> {
@@ -739,20 +678,11 @@ pub fn tune(
 
 /// True when `dir` holds every cell of `sweep`; an error when it holds another sweep.
 fn complete(dir: &Path, sweep: &Sweep) -> Result<bool, TuneError> {
-    if !dir.join(MANIFEST).exists() {
-        return Ok(false);
-    }
-    let (m, r) = Results::read(dir).map_err(|e| TuneError::Directory {
+    let done = completed(dir, sweep).map_err(|message| TuneError::Directory {
         dir: dir.to_path_buf(),
-        message: e.to_string(),
+        message: message.unwrap_or_else(|| "holds the sweep of another tuning (the scenario, catalogue, grid or settings changed): use another --out".into()),
     })?;
-    if m.scenario_hash != sweep.scenario_hash {
-        return Err(TuneError::Directory {
-            dir: dir.to_path_buf(),
-            message: "holds the sweep of another tuning (the scenario, catalogue, grid or settings changed): use another --out".into(),
-        });
-    }
-    Ok(r.len() == sweep.cells.len())
+    Ok(done.is_some())
 }
 
 impl Tuning {

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::{failure, CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
+use super::{failure, CliError, EXIT_BAD_INPUT};
 use crate::calibrate::observe;
 use crate::calibrate::record::Record;
 use crate::calibrate::text::render;
@@ -76,14 +76,7 @@ pub struct CalibrateArgs {
 }
 
 fn bad(e: CalibrateError) -> CliError {
-    CliError {
-        code: if e.is_bad_input() {
-            EXIT_BAD_INPUT
-        } else {
-            EXIT_FAILURE
-        },
-        message: e.to_string(),
-    }
+    CliError::classified(e.is_bad_input(), e)
 }
 
 /// The command that regenerates a calibration: the scenario, the observations and every

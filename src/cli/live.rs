@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
+use super::{CliError, EXIT_FAILURE};
 use crate::io::trace::TraceWriter;
 use std::sync::Arc;
 
@@ -55,14 +55,7 @@ fn parse_policy(s: &str) -> Result<Policy, String> {
 }
 
 fn bad(e: LiveError) -> CliError {
-    CliError {
-        code: if e.is_bad_input() {
-            EXIT_BAD_INPUT
-        } else {
-            EXIT_FAILURE
-        },
-        message: e.to_string(),
-    }
+    CliError::classified(e.is_bad_input(), e)
 }
 
 pub fn run(a: LiveArgs) -> Result<(), CliError> {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
+use super::{CliError, EXIT_BAD_INPUT};
 use crate::plot::{plot_results, read_results, scenario_values, Format, Metric, Results};
 use crate::plot::{PlotError, SweepOptions};
 
@@ -53,14 +53,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 }
 
 pub fn run(a: PlotArgs) -> Result<(), CliError> {
-    let to_cli = |e: PlotError| CliError {
-        code: if e.is_bad_input() {
-            EXIT_BAD_INPUT
-        } else {
-            EXIT_FAILURE
-        },
-        message: e.to_string(),
-    };
+    let to_cli = |e: PlotError| CliError::classified(e.is_bad_input(), e);
     let results = read_results(&a.results).map_err(to_cli)?;
     let base = match (&a.scenario, &results) {
         (Some(file), Results::Sweep(rows)) => {

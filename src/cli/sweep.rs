@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::{failure, CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
+use super::{failure, CliError, EXIT_BAD_INPUT};
 use crate::io::results::{ResultsError, FILES};
 use crate::scenario::limits::{self, Budget, LimitError};
 use crate::scenario::Scenario;
@@ -66,14 +66,7 @@ fn bad(message: impl Into<String>) -> CliError {
 
 impl From<SweepError> for CliError {
     fn from(e: SweepError) -> Self {
-        CliError {
-            code: if e.is_bad_input() {
-                EXIT_BAD_INPUT
-            } else {
-                EXIT_FAILURE
-            },
-            message: e.to_string(),
-        }
+        CliError::classified(e.is_bad_input(), e)
     }
 }
 

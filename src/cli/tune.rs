@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
-use super::{failure, CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
+use super::{failure, CliError, EXIT_BAD_INPUT};
 use crate::sweep::Shard;
 use crate::tune::{
     slots_text, tune, Base, Catalogue, Config, Execution, Goal, Grid, Outcome, Settings, TuneError,
@@ -102,14 +102,7 @@ fn bad_input(message: String) -> CliError {
 }
 
 fn from_tune(e: TuneError) -> CliError {
-    CliError {
-        code: if e.is_bad_input() {
-            EXIT_BAD_INPUT
-        } else {
-            EXIT_FAILURE
-        },
-        message: e.to_string(),
-    }
+    CliError::classified(e.is_bad_input(), e)
 }
 
 /// A comma-separated list; an empty text is an empty list.

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{CliError, EXIT_BAD_INPUT, EXIT_FAILURE};
+use super::{CliError, EXIT_FAILURE};
 use crate::live::validate::validate;
 
 #[derive(Debug, clap::Args)]
@@ -23,14 +23,8 @@ pub struct ValidateArgs {
 }
 
 pub fn run(a: ValidateArgs) -> Result<(), CliError> {
-    let v = validate(&a.trace, a.baseline.as_deref()).map_err(|e| CliError {
-        code: if e.is_bad_input() {
-            EXIT_BAD_INPUT
-        } else {
-            EXIT_FAILURE
-        },
-        message: e.to_string(),
-    })?;
+    let v = validate(&a.trace, a.baseline.as_deref())
+        .map_err(|e| CliError::classified(e.is_bad_input(), e))?;
     let text = if a.json {
         serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
     } else {
