@@ -21,7 +21,7 @@
 //!   [`Sim`] runs them one after another, each on its own small event queue: the same events
 //!   in the same per-session order, a queue of a few entries instead of one of every session's.
 
-use crate::sim::engine::{Engine, EventKey, SmallQueue};
+use crate::sim::engine::{Deferred, Engine, EventKey, SmallQueue};
 use crate::sim::fetch::FetchId;
 use crate::sim::llm::Call;
 use crate::sim::metrics::{IterationRecord, RunMetrics};
@@ -352,6 +352,21 @@ impl Context for SmallQueue<Event> {
     fn cancel(&mut self, key: EventKey) -> bool {
         SmallQueue::cancel(self, key)
     }
+
+    #[inline]
+    fn defer_in(&mut self, delay: Nanos) -> Option<Deferred> {
+        Some(SmallQueue::defer_in(self, delay))
+    }
+
+    #[inline]
+    fn passed(&self, d: Deferred) -> bool {
+        SmallQueue::passed(self, d)
+    }
+
+    #[inline]
+    fn schedule_deferred(&mut self, d: Deferred, ev: Event) -> EventKey {
+        SmallQueue::schedule_deferred(self, d, ev)
+    }
 }
 
 impl<C: Context> World<C> for SampledWorld<'_> {
@@ -452,6 +467,17 @@ impl<C: Context> World<C> for SampledWorld<'_> {
         let d = self.durations[f as usize];
         self.tally.fetch_work = self.tally.fetch_work.saturating_add(d);
         cx.schedule_in(d, Event::Fetched(f));
+    }
+
+    #[inline]
+    fn start_fetch_deferred(&mut self, cx: &mut C, f: FetchId) -> Option<Deferred> {
+        let d = self.durations[f as usize];
+        self.tally.fetch_work = self.tally.fetch_work.saturating_add(d);
+        let deferred = cx.defer_in(d);
+        if deferred.is_none() {
+            cx.schedule_in(d, Event::Fetched(f));
+        }
+        deferred
     }
 
     fn start_stages(&mut self, cx: &mut C, s: SessionId, iteration: u32) -> bool {
@@ -602,6 +628,10 @@ impl<'m> Sim<'m> {
             (events, end)
         };
         self.rules.finish();
+        // Deferred completions never scheduled were events all the same (README,
+        // Performance: the definition of an event did not change).
+        let (deferred, last) = self.rules.deferred_completions();
+        let (events, end) = (events + deferred, end.max(last));
         let tally = world.tally();
         self.durations = world.into_buffer();
         let m = self.rules.metrics_mut();
@@ -646,7 +676,24 @@ mod tests {
             v["cache"] = serde_json::json!({"capacity": 20, "scope": "shared"});
             v["fetcher"] = serde_json::json!({"slots": 4});
         });
-        for (sc, interact) in [(independent, false), (shared_cache, true)] {
+        // Constant latencies make completions tie with decisions (a prefetch listed at 1 s
+        // lands at 2 s, when the target decides) or land just before them (0.5 s drafts):
+        // deferred completions must keep their place in both cases.
+        let ties = |draft: f64| {
+            scenario(move |v| {
+                v["fetch"] = serde_json::json!({"dist": "constant", "value": 1.0});
+                v["target"] = serde_json::json!({"latency": {"dist": "constant", "value": 2.0}});
+                v["drafts"][0]["latency"] =
+                    serde_json::json!({"latency": {"dist": "constant", "value": draft}});
+            })
+        };
+        let cases = [
+            (independent, false),
+            (shared_cache, true),
+            (ties(1.0), false),
+            (ties(0.5), false),
+        ];
+        for (sc, interact) in cases {
             for r in 0..2 {
                 let (traj, arrivals, key) = workload(&sc, r);
                 let work = Workload {
