@@ -415,6 +415,17 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
             let old = std::mem::replace(&mut e.value, value);
             return Some((page, old));
         }
+        self.insert_absent(page, value)
+    }
+
+    /// [`Cache::insert`] of a page the caller knows has no entry (it just looked), without
+    /// looking again.
+    #[inline]
+    pub fn insert_absent(&mut self, page: PageId, value: V) -> Option<(PageId, V)> {
+        debug_assert!(!self.contains(page), "page {page} is cached already");
+        if self.capacity == 0 {
+            return Some((page, value));
+        }
         if self.map.len() >= self.capacity {
             if let Some(s) = self.policy.victim() {
                 return self.replace_victim(s, page, value);

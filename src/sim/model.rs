@@ -535,7 +535,7 @@ impl SpecCache {
                 web: 0,
                 prefetched_unused: false,
             };
-            if let Some((_, old)) = self.caches[c as usize].insert(p, reserved) {
+            if let Some((_, old)) = self.caches[c as usize].insert_absent(p, reserved) {
                 self.dropped(old);
             }
         }
@@ -726,7 +726,8 @@ impl SpecCache {
                 web: 0,
                 prefetched_unused: !demand,
             };
-            if let Some((_, old)) = self.caches[c as usize].insert(page, entry) {
+            // Absent: `visit` and `prefetch` looked it up just before.
+            if let Some((_, old)) = self.caches[c as usize].insert_absent(page, entry) {
                 self.dropped(old);
             }
         }
