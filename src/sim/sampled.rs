@@ -68,6 +68,9 @@ pub struct SampledWorld<'a> {
     fetch_keys: Vec<PurposeKey>,
     /// Service time of each fetch, by fetch id, set when the fetch is requested.
     durations: Vec<Nanos>,
+    /// Some trajectory carries recorded values (a trace); without any, nothing is looked
+    /// up for replay.
+    traced: bool,
     tally: Tally,
 }
 
@@ -93,6 +96,7 @@ impl<'a> SampledWorld<'a> {
             },
             fetch_keys: Vec::new(),
             shared,
+            traced: work.trajectories.iter().any(Trajectory::has_recorded),
             work,
             durations,
             tally: Tally::default(),
@@ -132,7 +136,11 @@ impl<'a> SampledWorld<'a> {
     }
 
     /// The values a trace recorded for iteration `i` of session `s`.
+    #[inline]
     fn recorded(&self, s: SessionId, i: u32) -> Option<&'a Recorded> {
+        if !self.traced {
+            return None;
+        }
         let t = self.trajectory(s);
         match t.steps.get(i as usize) {
             Some(step) => step.recorded.as_deref(),
@@ -161,6 +169,7 @@ impl<'a> SampledWorld<'a> {
     pub fn fetch_latency(&mut self, s: SessionId, page: PageId, step: u32) -> Nanos {
         let traj = self.trajectory(s);
         let recorded = match step {
+            _ if !self.traced => None,
             0 => traj.root_fetch.filter(|_| page == traj.root),
             _ => traj
                 .steps
