@@ -405,17 +405,22 @@ impl<E> SmallQueue<E> {
 mod tests {
     use super::*;
 
+    /// A reproducible stream of pseudo-random numbers for schedules.
+    fn numbers(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed;
+        move || {
+            x = crate::sim::rng::mix64(x);
+            x
+        }
+    }
+
     /// The small queue against the engine: the same random schedule, with cancellations,
     /// pops in the same order with the same cancellation results.
     #[test]
     fn small_queue_behaves_as_the_engine() {
         let mut big = Engine::new();
         let mut small = SmallQueue::new();
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            x = crate::sim::rng::mix64(x);
-            x
-        };
+        let mut next = numbers(0x9E37_79B9_7F4A_7C15);
         let mut keys = Vec::new();
         for round in 0..2000u32 {
             match next() % 4 {
@@ -444,18 +449,14 @@ mod tests {
 
     /// Deferred events against scheduled ones: a queue that schedules everything and one
     /// that defers some of them (scheduling a few later, while not passed) deliver the
-    /// other events in the same order at the same times, and a deferred
-    /// event counts as passed exactly once the full queue has delivered it and the deferring
-    /// queue has delivered the next event. Times from a small range, so ties are common.
+    /// other events in the same order at the same times, and a deferred event counts as
+    /// passed exactly once the full queue has delivered it and the deferring queue has
+    /// delivered the next event. Times from a small range, so ties are common.
     #[test]
     fn deferred_events_keep_their_place() {
         let mut full = SmallQueue::new();
         let mut lazy = SmallQueue::new();
-        let mut x = 0x5151_2727_8383_9191u64;
-        let mut next = || {
-            x = crate::sim::rng::mix64(x);
-            x
-        };
+        let mut next = numbers(0x5151_2727_8383_9191);
         // Deferred in `lazy` and never scheduled there: (payload, place, delivered by `full`).
         let mut deferred: Vec<(u32, Deferred, bool)> = Vec::new();
         let mut passed_seen = 0;
