@@ -120,8 +120,11 @@ impl EvictionPolicy for Lru {
         self.0.push_front(slot);
     }
     fn accessed(&mut self, slot: u32) {
-        self.0.unlink(slot);
-        self.0.push_front(slot);
+        // Already the most recent: moving it to the head would change nothing.
+        if self.0.head != slot {
+            self.0.unlink(slot);
+            self.0.push_front(slot);
+        }
     }
     fn removed(&mut self, slot: u32) {
         self.0.unlink(slot);
