@@ -120,8 +120,11 @@ impl EvictionPolicy for Lru {
         self.0.push_front(slot);
     }
     fn accessed(&mut self, slot: u32) {
-        self.0.unlink(slot);
-        self.0.push_front(slot);
+        // Already the most recent: moving it to the head would change nothing.
+        if self.0.head != slot {
+            self.0.unlink(slot);
+            self.0.push_front(slot);
+        }
     }
     fn removed(&mut self, slot: u32) {
         self.0.unlink(slot);
@@ -279,6 +282,21 @@ impl Index {
         }
     }
 
+    /// Maps `new` to `slot` in place of `old` (which maps to `slot`).
+    #[inline]
+    fn repoint(&mut self, old: PageId, new: PageId, slot: u32) {
+        match self {
+            Index::Linear(v) => match v.iter_mut().find(|e| e.0 == old) {
+                Some(e) => *e = (new, slot),
+                None => v.push((new, slot)),
+            },
+            Index::Hashed(m) => {
+                m.remove(&old);
+                m.insert(new, slot);
+            }
+        }
+    }
+
     fn len(&self) -> usize {
         match self {
             Index::Linear(v) => v.len(),
@@ -400,11 +418,22 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
             let old = std::mem::replace(&mut e.value, value);
             return Some((page, old));
         }
-        let evicted = if self.map.len() >= self.capacity {
-            self.evict()
-        } else {
-            None
-        };
+        self.insert_absent(page, value)
+    }
+
+    /// [`Cache::insert`] of a page the caller knows has no entry (it just looked), without
+    /// looking again.
+    #[inline]
+    pub fn insert_absent(&mut self, page: PageId, value: V) -> Option<(PageId, V)> {
+        debug_assert!(!self.contains(page), "page {page} is cached already");
+        if self.capacity == 0 {
+            return Some((page, value));
+        }
+        if self.map.len() >= self.capacity {
+            if let Some(s) = self.policy.victim() {
+                return self.replace_victim(s, page, value);
+            }
+        }
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some(Entry { page, value });
@@ -417,7 +446,23 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
         };
         self.map.insert(page, slot);
         self.policy.inserted(slot);
-        evicted
+        None
+    }
+
+    /// Evicts the entry in slot `s` and stores `(page, value)` in that very slot, as freeing
+    /// the slot and taking it back from the free list would, in one step: the index entry
+    /// of the victim is rewritten rather than removed and added.
+    #[inline]
+    fn replace_victim(&mut self, s: u32, page: PageId, value: V) -> Option<(PageId, V)> {
+        let e = self.slots[s as usize]
+            .as_mut()
+            .expect("the victim slot is full");
+        let old_page = std::mem::replace(&mut e.page, page);
+        let old = std::mem::replace(&mut e.value, value);
+        self.map.repoint(old_page, page, s);
+        self.policy.removed(s);
+        self.policy.inserted(s);
+        Some((old_page, old))
     }
 
     /// Removes the entry for `page`.
@@ -426,15 +471,6 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
         self.policy.removed(s);
         self.free.push(s);
         self.slots[s as usize].take().map(|e| e.value)
-    }
-
-    fn evict(&mut self) -> Option<(PageId, V)> {
-        let s = self.policy.victim()?;
-        let e = self.slots[s as usize].take()?;
-        self.map.remove(e.page);
-        self.policy.removed(s);
-        self.free.push(s);
-        Some((e.page, e.value))
     }
 
     /// Visits every entry in slot order (deterministic for a given history).
@@ -488,12 +524,16 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The O(1) LRU against a naive model: a Vec ordered from least to most recent.
+        /// The O(1) LRU against a naive model: a Vec ordered from least to most recent. Small
+        /// capacities (linear index) and ones past `LINEAR_MAX` (hashed index), each over
+        /// about twice as many pages as it holds, so that evictions are frequent.
         #[test]
         fn lru_matches_a_naive_model(
-            cap in 0usize..6,
-            ops in proptest::collection::vec((0u8..3, 0u32..10), 0..200),
+            cap in proptest::prop_oneof![0usize..6, LINEAR_MAX + 1..LINEAR_MAX + 4],
+            ops in proptest::collection::vec((0u8..3, 0u32..1000), 0..400),
         ) {
+            let pages = 2 * cap as u32 + 3;
+            let ops = ops.into_iter().map(|(op, p)| (op, p % pages));
             let mut fast = Cache::with_kind(cap, EvictionKind::Lru);
             let mut naive: Vec<(u32, u32)> = Vec::new();
             for (i, (op, page)) in ops.into_iter().enumerate() {

@@ -11,7 +11,7 @@ use rand_distr::{Distribution, Exp, Gamma, LogNormal, Normal, Pareto, Weibull};
 use serde::{Deserialize, Serialize};
 
 use crate::scenario::problems::{index, join, Problems};
-use crate::sim::time::{secs_to_nanos, Nanos};
+use crate::sim::time::{round_non_negative, secs_to_nanos, Nanos};
 
 /// A distribution as written in a scenario file (seconds). Tagged by `"dist"`.
 ///
@@ -336,11 +336,18 @@ impl Dist {
     /// Draws a count (tokens): the value rounded to the nearest integer, at least `min`.
     #[inline]
     pub fn sample_count<R: Rng + ?Sized>(&self, rng: &mut R, min: u64) -> u64 {
-        let v = self.sample(rng).round();
-        if v.is_finite() && v < u64::MAX as f64 {
-            (v as u64).max(min)
+        // `sample` is never negative (nor NaN: `max` drops it); values from 2^63 on, where
+        // floats are integers already, go through `round` as before.
+        let v = self.sample(rng);
+        if v < (1u64 << 63) as f64 {
+            round_non_negative(v).max(min)
         } else {
-            min
+            let v = v.round();
+            if v.is_finite() && v < u64::MAX as f64 {
+                (v as u64).max(min)
+            } else {
+                min
+            }
         }
     }
 }

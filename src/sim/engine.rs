@@ -21,6 +21,20 @@ pub struct EventKey {
     seq: u64,
 }
 
+/// The place in delivery order, `(time, sequence)`, of a deferred event: one whose place is
+/// taken but which is not scheduled (see [`SmallQueue::defer_in`]; unlike
+/// [`Engine::reserve`], its time is known). It keeps its place should it be scheduled later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deferred(u128);
+
+impl Deferred {
+    /// When the event falls.
+    #[inline]
+    pub fn at(self) -> SimTime {
+        SimTime((self.0 >> 64) as u64)
+    }
+}
+
 #[derive(Debug)]
 struct Entry<E> {
     at: SimTime,
@@ -259,6 +273,8 @@ pub struct SmallQueue<E> {
     /// Pending events, latest `(time, sequence)` first.
     pending: Vec<(u128, E)>,
     popped: u64,
+    /// `(time, sequence)` of the event delivered last.
+    current: u128,
 }
 
 impl<E> Default for SmallQueue<E> {
@@ -275,6 +291,7 @@ impl<E> SmallQueue<E> {
             next_seq: 0,
             pending: Vec::new(),
             popped: 0,
+            current: 0,
         }
     }
 
@@ -284,6 +301,7 @@ impl<E> SmallQueue<E> {
         self.next_seq = 0;
         self.pending.clear();
         self.popped = 0;
+        self.current = 0;
     }
 
     /// The current virtual time: the time of the last popped event.
@@ -310,9 +328,15 @@ impl<E> SmallQueue<E> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let key = (u128::from(at.as_nanos()) << 64) | u128::from(seq);
-        // Latest first: the new entry goes after every later one. Its sequence number is the
-        // largest yet, so it ties with nothing. Swapped into place: for a few entries this is
-        // cheaper than `Vec::insert`'s call to move memory.
+        self.insert(key, payload);
+        EventKey { seq }
+    }
+
+    /// Places `(key, payload)` in the pending list, which stays sorted latest first.
+    /// Swapped into place: for a few entries this is cheaper than `Vec::insert`'s call to
+    /// move memory. Sequence numbers are unique, so keys never tie.
+    #[inline]
+    fn insert(&mut self, key: u128, payload: E) {
         self.pending.push((key, payload));
         let p = &mut self.pending[..];
         let mut i = p.len() - 1;
@@ -320,7 +344,32 @@ impl<E> SmallQueue<E> {
             p.swap(i - 1, i);
             i -= 1;
         }
-        EventKey { seq }
+    }
+
+    /// Defers an event: takes the place an event scheduled now `delay` from now would take, without
+    /// scheduling it: the sequence number is used up, so every later event gets the number
+    /// it would have had. [`SmallQueue::schedule_deferred`] schedules it in that place
+    /// while [`SmallQueue::passed`] is false; an event never scheduled is never delivered.
+    #[inline]
+    pub fn defer_in(&mut self, delay: Nanos) -> Deferred {
+        let at = self.now + delay;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Deferred((u128::from(at.as_nanos()) << 64) | u128::from(seq))
+    }
+
+    /// Whether a deferred event would have been delivered before the event delivered last.
+    #[inline]
+    pub fn passed(&self, d: Deferred) -> bool {
+        d.0 < self.current
+    }
+
+    /// Schedules `payload` in the place `d` of a deferred event (not [`SmallQueue::passed`] yet).
+    #[inline]
+    pub fn schedule_deferred(&mut self, d: Deferred, payload: E) -> EventKey {
+        debug_assert!(!self.passed(d), "the past is closed");
+        self.insert(d.0, payload);
+        EventKey { seq: d.0 as u64 }
     }
 
     /// Schedules `payload` after `delay` from now.
@@ -346,6 +395,7 @@ impl<E> SmallQueue<E> {
         let (key, payload) = self.pending.pop()?;
         let at = SimTime((key >> 64) as u64);
         self.now = at;
+        self.current = key;
         self.popped += 1;
         Some((at, payload))
     }
@@ -355,17 +405,22 @@ impl<E> SmallQueue<E> {
 mod tests {
     use super::*;
 
+    /// A reproducible stream of pseudo-random numbers for schedules.
+    fn numbers(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed;
+        move || {
+            x = crate::sim::rng::mix64(x);
+            x
+        }
+    }
+
     /// The small queue against the engine: the same random schedule, with cancellations,
     /// pops in the same order with the same cancellation results.
     #[test]
     fn small_queue_behaves_as_the_engine() {
         let mut big = Engine::new();
         let mut small = SmallQueue::new();
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            x = crate::sim::rng::mix64(x);
-            x
-        };
+        let mut next = numbers(0x9E37_79B9_7F4A_7C15);
         let mut keys = Vec::new();
         for round in 0..2000u32 {
             match next() % 4 {
@@ -390,6 +445,64 @@ mod tests {
         }
         assert_eq!(small.pop(), None);
         assert_eq!(big.events_processed(), small.events_processed());
+    }
+
+    /// Deferred events against scheduled ones: a queue that schedules everything and one
+    /// that defers some of them (scheduling a few later, while not passed) deliver the
+    /// other events in the same order at the same times, and a deferred event counts as
+    /// passed exactly once the full queue has delivered it and the deferring queue has
+    /// delivered the next event. Times from a small range, so ties are common.
+    #[test]
+    fn deferred_events_keep_their_place() {
+        let mut full = SmallQueue::new();
+        let mut lazy = SmallQueue::new();
+        let mut next = numbers(0x5151_2727_8383_9191);
+        // Deferred in `lazy` and never scheduled there: (payload, place, delivered by `full`).
+        let mut deferred: Vec<(u32, Deferred, bool)> = Vec::new();
+        let mut passed_seen = 0;
+        for round in 0..5000u32 {
+            match next() % 5 {
+                0 | 1 => {
+                    let delay = next() % 6;
+                    full.schedule_in(delay, round);
+                    lazy.schedule_in(delay, round);
+                }
+                2 => {
+                    let delay = next() % 6;
+                    full.schedule_in(delay, round);
+                    deferred.push((round, lazy.defer_in(delay), false));
+                }
+                3 if !deferred.is_empty() => {
+                    let i = (next() % deferred.len() as u64) as usize;
+                    let (payload, d, delivered) = deferred[i];
+                    if !lazy.passed(d) {
+                        assert!(!delivered, "not passed, so not delivered yet");
+                        lazy.schedule_deferred(d, payload);
+                        deferred.swap_remove(i);
+                    }
+                }
+                _ => {
+                    // `full` delivers the deferred events first, then the one `lazy` delivers.
+                    let want = loop {
+                        let Some((at, p)) = full.pop() else {
+                            break None;
+                        };
+                        match deferred.iter_mut().find(|r| r.0 == p) {
+                            Some(r) => r.2 = true,
+                            None => break Some((at, p)),
+                        }
+                    };
+                    assert_eq!(lazy.pop(), want);
+                    if want.is_some() {
+                        for &(_, d, delivered) in &deferred {
+                            assert_eq!(lazy.passed(d), delivered);
+                            passed_seen += usize::from(delivered);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(passed_seen > 100, "the test saw passed deferred events");
     }
 
     #[test]

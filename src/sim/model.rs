@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::sim::cache::{Cache, EvictionKind, ListOrder};
 use crate::sim::dist::Dist;
 use crate::sim::draft::{pick_distinct, Draft};
-use crate::sim::engine::EventKey;
+use crate::sim::engine::{Deferred, EventKey};
 use crate::sim::fetch::{FetchId, FetchPool, RateLimit};
 use crate::sim::llm::Llm;
 use crate::sim::metrics::{IterationRecord, Outcome, RunMetrics};
@@ -224,6 +224,9 @@ struct Fetch {
     requested: SimTime,
     started: SimTime,
     waiters: u32,
+    /// The place of its completion, for a fetch started deferred whose
+    /// [`Event::Fetched`] is not scheduled (yet).
+    deferred: Option<Deferred>,
 }
 
 /// A cache entry: the fetch that fills it, complete (`ready`) or in flight.
@@ -276,6 +279,11 @@ pub struct SpecCache {
     pool: FetchPool,
     /// An [`Event::Token`] is pending (the rate limit holds a queued fetch back).
     token_timer: bool,
+    /// Prefetches may start deferred ([`World::start_fetch_deferred`]): unlimited slots and
+    /// no rate limit, so a completion frees nothing another fetch waits for.
+    defer: bool,
+    /// Completions of deferred fetches never scheduled, and the latest deferred completion.
+    deferred: (u64, SimTime),
     scratch: Vec<PageId>,
     metrics: RunMetrics,
     records: Option<Vec<IterationRecord>>,
@@ -294,6 +302,8 @@ impl SpecCache {
             pool: FetchPool::new(rules.fetch_slots, rules.demand_priority)
                 .with_rate_limit(rules.rate_limit),
             token_timer: false,
+            defer: rules.fetch_slots.is_none() && rules.rate_limit.is_none(),
+            deferred: (0, SimTime::ZERO),
             scratch: Vec::with_capacity(rules.width * MAX_DRAFTS + 1),
             metrics: RunMetrics::default(),
             records: None,
@@ -333,6 +343,7 @@ impl SpecCache {
         self.fetches.clear();
         self.pool.reset();
         self.token_timer = false;
+        self.deferred = (0, SimTime::ZERO);
         self.sessions.clear();
         self.sessions.extend((0..sessions).map(|s| Session {
             key: key.child(s as u64),
@@ -396,6 +407,12 @@ impl SpecCache {
                 self.start_waiting(cx, w);
             }
         }
+    }
+
+    /// The completions of deferred fetches that were never scheduled (each is an event of the
+    /// run all the same) and the latest time a deferred fetch completed.
+    pub fn deferred_completions(&self) -> (u64, SimTime) {
+        self.deferred
     }
 
     /// Ends the run: prefetches still unused in the caches count as wasted.
@@ -518,7 +535,7 @@ impl SpecCache {
                 web: 0,
                 prefetched_unused: false,
             };
-            if let Some((_, old)) = self.caches[c as usize].insert(p, reserved) {
+            if let Some((_, old)) = self.caches[c as usize].insert_absent(p, reserved) {
                 self.dropped(old);
             }
         }
@@ -602,6 +619,12 @@ impl SpecCache {
                 (*e, was_unused)
             })
         };
+        let entry = match entry {
+            Some((e, unused)) if !e.ready && e.fetch != NIL => {
+                Some((self.settle(c, v, e, cx), unused))
+            }
+            other => other,
+        };
         if let Some((_, true)) = entry {
             self.metrics.prefetch_used += 1;
         }
@@ -631,6 +654,30 @@ impl SpecCache {
                 self.wait_on(s, f);
             }
         }
+    }
+
+    /// A lookup finds the entry `e` of `page` in flight. If its fetch started deferred, the
+    /// completion's place decides: passed, the fetch completed before this event
+    /// (as its [`Event::Fetched`] would have been delivered first) and the entry is ready;
+    /// not yet, its completion is scheduled in that place, for the session about to wait.
+    fn settle<C: Context>(&mut self, c: u32, page: PageId, mut e: Entry, cx: &mut C) -> Entry {
+        let fetch = &mut self.fetches[e.fetch as usize];
+        let Some(d) = fetch.deferred.take() else {
+            return e;
+        };
+        if cx.passed(d) {
+            fetch.state = FetchState::Done;
+            e.ready = true;
+            e.web = d.at().since(fetch.requested);
+            if let Some(x) = self.caches[c as usize].peek_mut(page) {
+                x.ready = true;
+                x.web = e.web;
+            }
+        } else {
+            cx.schedule_deferred(d, Event::Fetched(e.fetch));
+            self.deferred.0 -= 1;
+        }
+        e
     }
 
     fn wait_on(&mut self, s: SessionId, f: FetchId) {
@@ -679,7 +726,8 @@ impl SpecCache {
                 web: 0,
                 prefetched_unused: !demand,
             };
-            if let Some((_, old)) = self.caches[c as usize].insert(page, entry) {
+            // Absent: `visit` and `prefetch` looked it up just before.
+            if let Some((_, old)) = self.caches[c as usize].insert_absent(page, entry) {
                 self.dropped(old);
             }
         }
@@ -712,6 +760,7 @@ impl SpecCache {
             requested: now,
             started: now,
             waiters: NIL,
+            deferred: None,
         });
         if demand {
             self.metrics.demand_fetches += 1;
@@ -792,7 +841,17 @@ impl SpecCache {
         let fetch = &mut self.fetches[f as usize];
         fetch.state = FetchState::Running;
         fetch.started = cx.now();
-        w.start_fetch(cx, f);
+        // A prefetch nobody waits on, whose completion frees no slot: its completion need
+        // not be an event unless someone comes to wait (`settle`).
+        if !(self.defer && !fetch.demand && fetch.waiters == NIL) {
+            w.start_fetch(cx, f);
+            return;
+        }
+        if let Some(d) = w.start_fetch_deferred(cx, f) {
+            self.fetches[f as usize].deferred = Some(d);
+            self.deferred.0 += 1;
+            self.deferred.1 = self.deferred.1.max(d.at());
+        }
     }
 
     fn fetch_done<C: Context, W: World<C>>(&mut self, f: FetchId, cx: &mut C, w: &mut W) {

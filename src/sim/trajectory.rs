@@ -78,6 +78,13 @@ pub struct Trajectory {
 }
 
 impl Trajectory {
+    /// Whether any value was recorded (a trace's trajectory) to replay instead of drawing.
+    pub fn has_recorded(&self) -> bool {
+        self.root_fetch.is_some()
+            || self.answer_recorded.is_some()
+            || self.steps.iter().any(|st| st.recorded.is_some())
+    }
+
     /// Number of iterations (page visits plus the answer iteration).
     pub fn iterations(&self) -> usize {
         self.steps.len() + usize::from(self.final_answer)

@@ -13,7 +13,7 @@
 //! ([`crate::live::world`]) performs real HTTP and LLM calls and injects their completions
 //! under a wall clock. The rules are the same code in both.
 
-use crate::sim::engine::{Engine, EventKey};
+use crate::sim::engine::{Deferred, Engine, EventKey};
 use crate::sim::fetch::FetchId;
 use crate::sim::metrics::IterationRecord;
 use crate::sim::site::PageId;
@@ -69,6 +69,23 @@ pub trait Context {
     /// Cancels a pending event (or a completion not yet delivered). False if it already
     /// happened or was cancelled.
     fn cancel(&mut self, key: EventKey) -> bool;
+    /// Defers an event `delay` from now: takes its place without scheduling it, where the
+    /// context can (see [`crate::sim::engine::SmallQueue::defer_in`]); `None` (the default)
+    /// when every event must be scheduled.
+    #[inline]
+    fn defer_in(&mut self, _delay: Nanos) -> Option<Deferred> {
+        None
+    }
+    /// Whether a deferred event would have been delivered before the event being handled.
+    #[inline]
+    fn passed(&self, _d: Deferred) -> bool {
+        unreachable!("a context that defers nothing has no deferred events")
+    }
+    /// Schedules `ev` in the place `d` of a deferred event, not [`Context::passed`] yet.
+    #[inline]
+    fn schedule_deferred(&mut self, _d: Deferred, _ev: Event) -> EventKey {
+        unreachable!("a context that defers nothing has no deferred events")
+    }
 }
 
 impl Context for Engine<Event> {
@@ -141,6 +158,17 @@ pub trait World<C: Context> {
 
     /// A requested fetch gets its slot and starts; [`Event::Fetched`] follows.
     fn start_fetch(&mut self, cx: &mut C, f: FetchId);
+
+    /// A requested fetch nobody waits on yet starts, in a run where its completion frees no
+    /// slot anyone needs. Where the context can defer the completion instead of
+    /// scheduling it ([`Context::defer_in`]), returns its place: the rules then read the
+    /// completion from it at a lookup and schedule [`Event::Fetched`] only if someone comes to
+    /// wait. Otherwise starts it as [`World::start_fetch`] does and returns `None` (the
+    /// default).
+    fn start_fetch_deferred(&mut self, cx: &mut C, f: FetchId) -> Option<Deferred> {
+        self.start_fetch(cx, f);
+        None
+    }
 
     /// Whether a completed fetch produced a page worth caching (a live fetch can fail).
     fn fetch_ok(&self, _f: FetchId) -> bool {
