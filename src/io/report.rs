@@ -357,7 +357,7 @@ impl Report {
                 }
             })
             .unzip();
-        let slots = scenario.model.fetch_slots;
+        let slots = scenario.model.rules.fetch_slots;
         let shown: Vec<(usize, &crate::sim::policy::Policy)> = outcome
             .policies
             .iter()
@@ -370,7 +370,7 @@ impl Report {
                 let runs = column(i);
                 let mut row = policy_row(p.name(), &runs, &baseline);
                 (row.fetch_load, row.demand_fetch_load, row.fetch_overloaded) =
-                    fetch_load(&runs, slots, &spans, scenario.model.cancel_stale);
+                    fetch_load(&runs, slots, &spans, scenario.model.rules.cancel_stale);
                 row.site_request_rate_per_s = site_request_rate(&runs, &firsts);
                 row
             })
@@ -398,8 +398,8 @@ impl Report {
             sessions: scenario.sessions,
             site_pages: scenario.model.site.page_count() as u64,
             site_median_out_degree: scenario.model.site.median_out_degree(),
-            width: scenario.model.width as u32,
-            cache_capacity: scenario.model.cache_capacity as u32,
+            width: scenario.model.rules.width as u32,
+            cache_capacity: scenario.model.rules.cache_capacity as u32,
             fetch_slots: slots,
             policies,
             distributions,

@@ -494,16 +494,7 @@ fn read_csv_cells(path: &Path, header: &[String]) -> Result<BTreeMap<String, Fou
             Some((c, found)) if *c == id => found.text.push_str(bytes),
             _ => {
                 if let Some((c, found)) = current.take() {
-                    if let Some(prev) = cells.get(&c) {
-                        return Err(invalid(
-                            path,
-                            format!(
-                                "row {}: cell {c} again (its rows start on row {}): rows were moved or copied by hand; restore the file or rerun the sweep into a new --out",
-                                found.at, prev.at
-                            ),
-                        ));
-                    }
-                    cells.insert(c, found);
+                    close_cell(&mut cells, c, found, path)?;
                 }
                 current = Some((
                     id,
@@ -516,18 +507,30 @@ fn read_csv_cells(path: &Path, header: &[String]) -> Result<BTreeMap<String, Fou
         }
     }
     if let Some((c, found)) = current {
-        if let Some(prev) = cells.get(&c) {
-            return Err(invalid(
-                path,
-                format!(
-                    "row {}: cell {c} again (its rows start on row {}): rows were moved or copied by hand; restore the file or rerun the sweep into a new --out",
-                    found.at, prev.at
-                ),
-            ));
-        }
-        cells.insert(c, found);
+        close_cell(&mut cells, c, found, path)?;
     }
     Ok(cells)
+}
+
+/// Files the consecutive records of cell `c`; a cell whose records appeared before, apart
+/// from these, is an error.
+fn close_cell(
+    cells: &mut BTreeMap<String, Found>,
+    c: String,
+    found: Found,
+    path: &Path,
+) -> Result<(), ResultsError> {
+    if let Some(prev) = cells.get(&c) {
+        return Err(invalid(
+            path,
+            format!(
+                "row {}: cell {c} again (its rows start on row {}): rows were moved or copied by hand; restore the file or rerun the sweep into a new --out",
+                found.at, prev.at
+            ),
+        ));
+    }
+    cells.insert(c, found);
+    Ok(())
 }
 
 #[cfg(test)]

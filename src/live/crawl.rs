@@ -28,8 +28,8 @@ use url::Url;
 
 use super::config::{origin_of, WebSpec};
 use super::html;
-use super::retry::{next_step, parse_retry_after, BackoffSpec, Next, Stop};
-use super::web::transport;
+use super::retry::{next_step, BackoffSpec, Next, Stop};
+use super::web::{get, transport, Attempt};
 use crate::sim::rng::{Purpose, StreamKey};
 use crate::sim::site::{GraphFile, PageSpec};
 
@@ -122,13 +122,6 @@ pub enum CrawlError {
 enum Fetched {
     Html { bytes: u64, links: Vec<String> },
     Other(Left, String),
-}
-
-enum Attempt {
-    Done(Fetched),
-    Redirect(Url),
-    Retry(String, Option<Duration>),
-    Fatal(String),
 }
 
 struct Robots {
@@ -302,27 +295,11 @@ impl Crawler {
         }
     }
 
-    fn attempt(&self, url: &Url) -> Attempt {
-        let resp = match self.agent.get(url.as_str()).call() {
+    fn attempt(&self, url: &Url) -> Attempt<Fetched> {
+        let resp = match get(&self.agent, url) {
             Ok(r) => r,
-            Err(ureq::Error::Status(code, r)) => {
-                let ra = parse_retry_after(r.header("retry-after"));
-                let m = format!("HTTP {code} {}", r.status_text());
-                return if code == 429 || code >= 500 {
-                    Attempt::Retry(m, ra)
-                } else {
-                    Attempt::Fatal(m)
-                };
-            }
-            Err(ureq::Error::Transport(t)) => return Attempt::Retry(transport(&t), None),
+            Err(a) => return a,
         };
-        let code = resp.status();
-        if (300..400).contains(&code) {
-            return match resp.header("location").map(|l| url.join(l)) {
-                Some(Ok(to)) => Attempt::Redirect(to),
-                _ => Attempt::Fatal(format!("HTTP {code} without a usable Location header")),
-            };
-        }
         // The agent's rule (web.rs): parsed as HTML when the type names html or xml, or is
         // absent.
         let ctype = resp.header("content-type").map(str::to_string);

@@ -276,7 +276,7 @@ pub fn model_of(trace: &Trace, replay: &Replay) -> Result<(Model, Policy, u64), 
     } else {
         Dist::Empirical(fetches)
     };
-    let drafts = (0..n_drafts)
+    let drafts: Vec<Draft> = (0..n_drafts)
         .map(|d| {
             Draft::new(
                 &format!("draft {d}"),
@@ -290,42 +290,45 @@ pub fn model_of(trace: &Trace, replay: &Replay) -> Result<(Model, Policy, u64), 
         fetch,
         target: Llm::constant(0.0),
         stages: Vec::new(),
+        rules: crate::sim::model::Rules {
+            drafts: drafts.len().min(crate::sim::model::MAX_DRAFTS),
+            width: h.width.unwrap_or(3).max(1) as usize,
+            cache_capacity: h.cache_capacity.unwrap_or(10) as usize,
+            eviction,
+            shared_cache: shared,
+            fetch_slots: h
+                .meta
+                .get("fetch_slots")
+                .and_then(|v| v.as_u64())
+                .map(|w| w.clamp(1, u64::from(u32::MAX)) as u32),
+            rate_limit: h
+                .meta
+                .get("rate_limit_per_s")
+                .and_then(|v| v.as_f64())
+                .filter(|r| r.is_finite() && *r > 0.0)
+                .map(|r| {
+                    let burst = h.meta.get("rate_limit_burst").and_then(|v| v.as_u64());
+                    crate::sim::fetch::RateLimit::new(
+                        r,
+                        burst.map_or(crate::sim::fetch::RateLimit::DEFAULT_BURST, |b| {
+                            b.clamp(1, u64::from(u32::MAX)) as u32
+                        }),
+                    )
+                }),
+            demand_priority: h
+                .meta
+                .get("demand_priority")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(true),
+            cancel_stale: h
+                .meta
+                .get("cancel_stale")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(true),
+            list_order,
+            lookup_cost: 0,
+        },
         drafts,
-        width: h.width.unwrap_or(3).max(1) as usize,
-        cache_capacity: h.cache_capacity.unwrap_or(10) as usize,
-        eviction,
-        shared_cache: shared,
-        fetch_slots: h
-            .meta
-            .get("fetch_slots")
-            .and_then(|v| v.as_u64())
-            .map(|w| w.clamp(1, u64::from(u32::MAX)) as u32),
-        rate_limit: h
-            .meta
-            .get("rate_limit_per_s")
-            .and_then(|v| v.as_f64())
-            .filter(|r| r.is_finite() && *r > 0.0)
-            .map(|r| {
-                let burst = h.meta.get("rate_limit_burst").and_then(|v| v.as_u64());
-                crate::sim::fetch::RateLimit::new(
-                    r,
-                    burst.map_or(crate::sim::fetch::RateLimit::DEFAULT_BURST, |b| {
-                        b.clamp(1, u64::from(u32::MAX)) as u32
-                    }),
-                )
-            }),
-        demand_priority: h
-            .meta
-            .get("demand_priority")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(true),
-        cancel_stale: h
-            .meta
-            .get("cancel_stale")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(true),
-        list_order,
-        lookup_cost: 0,
     };
     Ok((model, policy, seed))
 }

@@ -68,11 +68,39 @@ pub struct Fetcher {
     stop: Stop,
 }
 
-enum Attempt {
-    Done(Page),
+/// What one GET came to: a result, a redirect to follow, a failure worth retrying (with the
+/// server's Retry-After) or one that is final. Shared by the agent's fetcher and the crawler.
+pub(crate) enum Attempt<T> {
+    Done(T),
     Redirect(Url),
     Retry(String, Option<Duration>),
     Fatal(String),
+}
+
+/// Sends a GET for `url`: the response when its status is neither an error nor a redirect,
+/// else the [`Attempt`] it comes to (429 and 5xx, and transport errors, are retried).
+pub(crate) fn get<T>(agent: &ureq::Agent, url: &Url) -> Result<ureq::Response, Attempt<T>> {
+    let resp = match agent.get(url.as_str()).call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, r)) => {
+            let ra = parse_retry_after(r.header("retry-after"));
+            let m = format!("HTTP {code} {}", r.status_text());
+            return Err(if code == 429 || code >= 500 {
+                Attempt::Retry(m, ra)
+            } else {
+                Attempt::Fatal(m)
+            });
+        }
+        Err(ureq::Error::Transport(t)) => return Err(Attempt::Retry(transport(&t), None)),
+    };
+    let code = resp.status();
+    if (300..400).contains(&code) {
+        return Err(match resp.header("location").map(|l| url.join(l)) {
+            Some(Ok(to)) => Attempt::Redirect(to),
+            _ => Attempt::Fatal(format!("HTTP {code} without a usable Location header")),
+        });
+    }
+    Ok(resp)
 }
 
 impl Fetcher {
@@ -178,27 +206,11 @@ impl Fetcher {
         }
     }
 
-    fn attempt(&self, url: &Url) -> Attempt {
-        let resp = match self.agent.get(url.as_str()).call() {
+    fn attempt(&self, url: &Url) -> Attempt<Page> {
+        let resp = match get(&self.agent, url) {
             Ok(r) => r,
-            Err(ureq::Error::Status(code, r)) => {
-                let ra = parse_retry_after(r.header("retry-after"));
-                let m = format!("HTTP {code} {}", r.status_text());
-                return if code == 429 || code >= 500 {
-                    Attempt::Retry(m, ra)
-                } else {
-                    Attempt::Fatal(m)
-                };
-            }
-            Err(ureq::Error::Transport(t)) => return Attempt::Retry(transport(&t), None),
+            Err(a) => return a,
         };
-        let code = resp.status();
-        if (300..400).contains(&code) {
-            return match resp.header("location").map(|l| url.join(l)) {
-                Some(Ok(to)) => Attempt::Redirect(to),
-                _ => Attempt::Fatal(format!("HTTP {code} without a usable Location header")),
-            };
-        }
         let html_like = resp
             .header("content-type")
             .is_none_or(|c| c.contains("html") || c.contains("xml"));

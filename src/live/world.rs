@@ -111,19 +111,7 @@ impl Summary {
 /// The rules' parameters of a live configuration.
 pub fn rules_of(setup: &LiveSetup) -> Rules {
     let f = &setup.file;
-    Rules {
-        width: f.width as usize,
-        cache_capacity: f.cache.capacity as usize,
-        eviction: f.cache.eviction,
-        shared_cache: f.cache.scope == crate::scenario::CacheScope::Shared,
-        fetch_slots: f.fetcher.slots,
-        rate_limit: f.fetcher.rules().rate_limit(),
-        demand_priority: f.fetcher.demand_priority,
-        cancel_stale: f.fetcher.cancel_stale,
-        list_order: f.cache.list_order,
-        lookup_cost: 0,
-        drafts: setup.drafts.len(),
-    }
+    crate::scenario::file::rules_of(f.width, &f.cache, &f.fetcher, 0, setup.drafts.len())
 }
 
 /// The trace header of a live run (models and URLs, passwords redacted; never keys).

@@ -159,6 +159,30 @@ pub struct FetcherSpec {
     pub rate_limit_burst: Option<u32>,
 }
 
+/// The rules' parameters of the sections a scenario file and a live configuration share
+/// (`width`, `cache`, `fetcher`), with the cost of a hit and the number of drafts called.
+pub fn rules_of(
+    width: u32,
+    cache: &CacheSpec,
+    fetcher: &FetcherSpec,
+    lookup_cost: crate::sim::time::Nanos,
+    drafts: usize,
+) -> crate::sim::model::Rules {
+    crate::sim::model::Rules {
+        width: width as usize,
+        cache_capacity: cache.capacity as usize,
+        eviction: cache.eviction,
+        shared_cache: cache.scope == CacheScope::Shared,
+        fetch_slots: fetcher.slots,
+        rate_limit: fetcher.rules().rate_limit(),
+        demand_priority: fetcher.demand_priority,
+        cancel_stale: fetcher.cancel_stale,
+        list_order: cache.list_order,
+        lookup_cost,
+        drafts: drafts.min(crate::sim::model::MAX_DRAFTS),
+    }
+}
+
 impl FetcherSpec {
     /// The parameters the shared rule validation ([`crate::sim::model::check_rules`]) reads.
     pub fn rules(&self) -> crate::sim::model::FetcherRules {

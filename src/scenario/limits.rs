@@ -121,9 +121,10 @@ pub fn estimate(scenario: &Scenario, threads: usize) -> Estimate {
     };
     let iterations = mul(&[reps, policies, sessions, per_session]);
     let in_flight = (threads.max(1) as u64).min(reps.max(1));
-    let fan_out = 1 + (m.width as u64).saturating_mul(MAX_DRAFTS.min(m.drafts.len().max(1)) as u64);
-    let cache_entries = (m.cache_capacity as u64).min(per_session.saturating_mul(fan_out));
-    let caches = if m.shared_cache { 1 } else { sessions };
+    let fan_out =
+        1 + (m.rules.width as u64).saturating_mul(MAX_DRAFTS.min(m.drafts.len().max(1)) as u64);
+    let cache_entries = (m.rules.cache_capacity as u64).min(per_session.saturating_mul(fan_out));
+    let caches = if m.rules.shared_cache { 1 } else { sessions };
     let mut parts = vec![
         (
             format!(

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::io::replay::Replay;
-use crate::scenario::file::{ArrivalSpec, CacheScope, ScenarioFile};
+use crate::scenario::file::{ArrivalSpec, ScenarioFile};
 use crate::scenario::limits::{MAX_REPLICATIONS, MAX_ROUNDS, MAX_SESSIONS};
 use crate::scenario::load::{LoadedTrace, Loader, References};
 use crate::scenario::problems::{index, join, Problems};
@@ -52,22 +52,20 @@ pub(super) fn validate(
     if !p.is_empty() {
         return None;
     }
+    let drafts_called = drafts.len();
     let model = Model {
         site: site?,
         fetch: fetch?,
         target: target?,
         stages,
         drafts,
-        width: file.width as usize,
-        cache_capacity: file.cache.capacity as usize,
-        eviction: file.cache.eviction,
-        shared_cache: file.cache.scope == CacheScope::Shared,
-        fetch_slots: file.fetcher.slots,
-        rate_limit: file.fetcher.rules().rate_limit(),
-        demand_priority: file.fetcher.demand_priority,
-        cancel_stale: file.fetcher.cancel_stale,
-        list_order: file.cache.list_order,
-        lookup_cost: secs_to_nanos(file.lookup_cost),
+        rules: super::file::rules_of(
+            file.width,
+            &file.cache,
+            &file.fetcher,
+            secs_to_nanos(file.lookup_cost),
+            drafts_called,
+        ),
     };
     let sessions = match &trace {
         // The trace decides the sessions; `sessions` reports how many are replayed.

@@ -45,45 +45,8 @@ pub struct Model {
     pub stages: Vec<Llm>,
     /// Draft LLMs (the union of their lists is prefetched).
     pub drafts: Vec<Draft>,
-    /// Prefetch width `k`.
-    pub width: usize,
-    /// Cache capacity `C` in entries.
-    pub cache_capacity: usize,
-    /// Eviction policy.
-    pub eviction: EvictionKind,
-    /// One cache for all sessions (true) or one per session.
-    pub shared_cache: bool,
-    /// Concurrent fetch slots `W` (`None` = unlimited).
-    pub fetch_slots: Option<u32>,
-    /// Limit on the rate of fetch starts to the site (`None` = unlimited).
-    pub rate_limit: Option<RateLimit>,
-    /// Demand fetches jump the queue of prefetches.
-    pub demand_priority: bool,
-    /// Queued prefetches of a session are cancelled when its target decides.
-    pub cancel_stale: bool,
-    /// The order a draft's list enters the cache.
-    pub list_order: ListOrder,
-    /// Cost of serving a hit from the cache.
-    pub lookup_cost: Nanos,
-}
-
-impl Model {
-    /// The parameters of the rules.
-    pub fn rules(&self) -> Rules {
-        Rules {
-            width: self.width,
-            cache_capacity: self.cache_capacity,
-            eviction: self.eviction,
-            shared_cache: self.shared_cache,
-            fetch_slots: self.fetch_slots,
-            rate_limit: self.rate_limit,
-            demand_priority: self.demand_priority,
-            cancel_stale: self.cancel_stale,
-            list_order: self.list_order,
-            lookup_cost: self.lookup_cost,
-            drafts: self.drafts.len().min(MAX_DRAFTS),
-        }
-    }
+    /// The parameters of SpecCache's rules (`rules.drafts` is `drafts.len()`, capped).
+    pub rules: Rules,
 }
 
 /// Largest `fetcher.rate_limit_per_s`: one fetch start per nanosecond.

@@ -542,7 +542,7 @@ impl<'m> Sim<'m> {
             model,
             engine: Engine::new(),
             small: SmallQueue::new(),
-            rules: SpecCache::new(model.rules()),
+            rules: SpecCache::new(model.rules),
             durations: Vec::new(),
             recording: false,
             pooled_runs: 1,

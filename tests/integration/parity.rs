@@ -135,7 +135,7 @@ impl Chat for MockDraft {
             i,
             d,
             u,
-            self.0.model.width,
+            self.0.model.rules.width,
             &mut out,
         );
         let lines: Vec<String> = out

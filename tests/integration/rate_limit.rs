@@ -104,7 +104,7 @@ fn fetch_starts(v: serde_json::Value, policy: Policy) -> Vec<SimTime> {
         inner: SampledWorld::new(&sc.model, work, Vec::new()),
         at: Vec::new(),
     };
-    let mut rules = SpecCache::new(sc.model.rules());
+    let mut rules = SpecCache::new(sc.model.rules);
     rules.reset(policy, key, traj.len(), 0);
     let mut engine: Cx = Engine::new();
     for (s, &at) in arrivals.iter().enumerate() {

@@ -338,5 +338,5 @@ fn sweep_cells_share_one_loaded_trace() {
         b.replay.as_ref().unwrap()
     ));
     assert!(std::sync::Arc::ptr_eq(&a.model.site, &b.model.site));
-    assert_eq!(b.model.width, 3);
+    assert_eq!(b.model.rules.width, 3);
 }
