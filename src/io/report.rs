@@ -166,6 +166,19 @@ fn est(values: impl Iterator<Item = f64>) -> Estimate {
 
 /// Summarises the runs of one policy, paired against `baseline` replication by replication.
 pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) -> PolicyRow {
+    let iters = Pooled::of(runs.iter().map(|m| &m.iteration_latencies));
+    let sess = Pooled::of(runs.iter().map(|m| &m.session_latencies));
+    policy_row_pooled(name, runs, baseline, &iters, &sess)
+}
+
+/// [`policy_row`] with the runs' iteration and session latencies already pooled.
+fn policy_row_pooled(
+    name: &str,
+    runs: &[&RunMetrics],
+    baseline: &[&RunMetrics],
+    iters: &Pooled,
+    sess: &Pooled,
+) -> PolicyRow {
     let per_iter = |f: fn(&RunMetrics) -> u64| {
         est(runs
             .iter()
@@ -211,8 +224,6 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
     let per_session = |f: fn(&RunMetrics) -> u64| {
         runs.iter().map(|m| f(m) as f64).sum::<f64>() / sessions.max(1) as f64
     };
-    let iters = Pooled::of(runs.iter().map(|m| &m.iteration_latencies));
-    let sess = Pooled::of(runs.iter().map(|m| &m.session_latencies));
     let pct = |v: &Pooled, q| nanos_to_secs(v.percentile(q));
     let finite = |x: f64| x.is_finite().then_some(x);
     PolicyRow {
@@ -222,15 +233,15 @@ pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) ->
         iter_latency_s: iter_latency.mean,
         iter_latency_s_ci_lo: iter_latency.lo,
         iter_latency_s_ci_hi: iter_latency.hi,
-        iter_latency_p50_s: pct(&iters, 0.50),
-        iter_latency_p95_s: pct(&iters, 0.95),
-        iter_latency_p99_s: pct(&iters, 0.99),
+        iter_latency_p50_s: pct(iters, 0.50),
+        iter_latency_p95_s: pct(iters, 0.95),
+        iter_latency_p99_s: pct(iters, 0.99),
         session_latency_s: session.mean,
         session_latency_s_ci_lo: session.lo,
         session_latency_s_ci_hi: session.hi,
-        session_latency_p50_s: pct(&sess, 0.50),
-        session_latency_p95_s: pct(&sess, 0.95),
-        session_latency_p99_s: pct(&sess, 0.99),
+        session_latency_p50_s: pct(sess, 0.50),
+        session_latency_p95_s: pct(sess, 0.95),
+        session_latency_p99_s: pct(sess, 0.99),
         llm_s: llm.mean,
         llm_s_ci_lo: llm.lo,
         llm_s_ci_hi: llm.hi,
@@ -364,30 +375,26 @@ impl Report {
             .enumerate()
             .filter(|(_, p)| scenario.requested.contains(p))
             .collect();
-        let policies = shown
-            .iter()
-            .map(|&(i, p)| {
-                let runs = column(i);
-                let mut row = policy_row(p.name(), &runs, &baseline);
-                (row.fetch_load, row.demand_fetch_load, row.fetch_overloaded) =
-                    fetch_load(&runs, slots, &spans, scenario.model.rules.cancel_stale);
-                row.site_request_rate_per_s = site_request_rate(&runs, &firsts);
-                row
-            })
-            .collect();
-        let distributions = shown
+        // Each policy's latencies are pooled (and sorted) once, for its row and its
+        // distribution.
+        let (policies, distributions) = shown
             .iter()
             .map(|&(i, p)| {
                 let runs = column(i);
                 let it = Pooled::of(runs.iter().map(|m| &m.iteration_latencies));
                 let se = Pooled::of(runs.iter().map(|m| &m.session_latencies));
-                Distribution {
+                let mut row = policy_row_pooled(p.name(), &runs, &baseline, &it, &se);
+                (row.fetch_load, row.demand_fetch_load, row.fetch_overloaded) =
+                    fetch_load(&runs, slots, &spans, scenario.model.rules.cancel_stale);
+                row.site_request_rate_per_s = site_request_rate(&runs, &firsts);
+                let dist = Distribution {
                     policy: p.name().to_string(),
                     iter_latency_percentiles_s: pooled_percentiles(&it),
                     session_latency_percentiles_s: pooled_percentiles(&se),
-                }
+                };
+                (row, dist)
             })
-            .collect();
+            .unzip();
         Report {
             tool: "specsim".into(),
             version: env!("CARGO_PKG_VERSION").into(),

@@ -304,6 +304,10 @@ impl SpecCache {
     pub fn reset(&mut self, policy: Policy, key: StreamKey, sessions: usize, iterations: usize) {
         self.policy = policy;
         self.fetches.clear();
+        // Sized for the run (a sweep builds a new model per cell: growing these vectors
+        // fetch by fetch was 3 % of its instructions).
+        self.fetches
+            .reserve(self.expected_fetches(policy, sessions, iterations));
         self.pool.reset();
         self.token_timer = false;
         self.deferred = (0, SimTime::ZERO);
@@ -353,6 +357,18 @@ impl SpecCache {
         if let Some(r) = &mut self.records {
             r.clear();
         }
+    }
+
+    /// About how many fetches a run of `policy` asks for: one per visit and the prefetches
+    /// of each iteration (a capacity hint).
+    pub fn expected_fetches(&self, policy: Policy, sessions: usize, iterations: usize) -> usize {
+        let per_iteration = match policy {
+            Policy::None | Policy::Cache => 1,
+            Policy::Oracle => 2,
+            Policy::Random => 1 + self.rules.width,
+            Policy::Speccache => 1 + self.rules.width * self.rules.drafts,
+        };
+        sessions.saturating_add(iterations.saturating_mul(per_iteration))
     }
 
     /// Reacts to one event.

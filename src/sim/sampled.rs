@@ -607,12 +607,10 @@ impl<'m> Sim<'m> {
         let m = self.rules.metrics_mut();
         m.iteration_latencies.plan(iterations, self.pooled_runs);
         m.session_latencies.plan(n, self.pooled_runs);
-        let mut world = SampledWorld::with_shared(
-            self.model,
-            work,
-            shared,
-            std::mem::take(&mut self.durations),
-        );
+        let mut durations = std::mem::take(&mut self.durations);
+        durations.clear();
+        durations.reserve(self.rules.expected_fetches(policy, n, iterations));
+        let mut world = SampledWorld::with_shared(self.model, work, shared, durations);
         let (events, end) = if self.sessions_interact(policy) || self.recording {
             for (s, &at) in work.arrivals.iter().enumerate() {
                 self.engine.schedule_at(at, Event::Arrive(s as SessionId));
