@@ -7,9 +7,11 @@ use rayon::prelude::*;
 
 use crate::scenario::Scenario;
 use crate::sim::metrics::RunMetrics;
+use crate::sim::model::Rules;
 use crate::sim::policy::Policy;
 use crate::sim::rng::StreamKey;
 use crate::sim::sampled::{Shared, Sim, Workload};
+use crate::sim::time::SimTime;
 use crate::sim::trajectory::Trajectory;
 
 /// Tag separating replication keys from the site's key under the scenario seed.
@@ -32,10 +34,7 @@ pub fn replication_key(seed: u64, r: u32) -> StreamKey {
 }
 
 /// The workload of replication `r`: trajectories and arrivals.
-pub fn workload(
-    scenario: &Scenario,
-    r: u32,
-) -> (Vec<Trajectory>, Vec<crate::sim::time::SimTime>, StreamKey) {
+pub fn workload(scenario: &Scenario, r: u32) -> (Vec<Trajectory>, Vec<SimTime>, StreamKey) {
     let key = replication_key(scenario.seed, r);
     let site = &scenario.model.site;
     let n = scenario.sessions as usize;
@@ -57,22 +56,169 @@ pub fn run_replication(scenario: &Scenario, r: u32) -> Vec<RunMetrics> {
     run_replication_with(&mut Sim::new(&scenario.model), scenario, r)
 }
 
+/// What the policies of one replication read before they run: its workload (trajectories,
+/// arrivals, stream key) and the samples they share, drawn once.
+#[derive(Debug)]
+pub struct Prepared {
+    trajectories: Vec<Trajectory>,
+    arrivals: Vec<SimTime>,
+    key: StreamKey,
+    shared: Shared,
+}
+
+impl Prepared {
+    /// Walks the workload of replication `r` of `scenario` and draws its shared samples.
+    pub fn new(scenario: &Scenario, r: u32) -> Self {
+        let (trajectories, arrivals, key) = workload(scenario, r);
+        let work = Workload {
+            trajectories: &trajectories,
+            arrivals: &arrivals,
+            key,
+        };
+        // The samples every policy reads, drawn once (the same numbers each would draw).
+        let shared = Shared::draw(&scenario.model, work);
+        Prepared {
+            trajectories,
+            arrivals,
+            key,
+            shared,
+        }
+    }
+
+    /// The workload, for the simulator.
+    pub fn work(&self) -> Workload<'_> {
+        Workload {
+            trajectories: &self.trajectories,
+            arrivals: &self.arrivals,
+            key: self.key,
+        }
+    }
+
+    /// Runs every policy of `scenario` on this replication, taking the `none` run from
+    /// `baseline` when given (see [`Family`]).
+    fn run(
+        &self,
+        sim: &mut Sim<'_>,
+        scenario: &Scenario,
+        baseline: Option<&RunMetrics>,
+    ) -> Vec<RunMetrics> {
+        scenario
+            .policies
+            .iter()
+            .map(|&p| match (p, baseline) {
+                (Policy::None, Some(b)) => b.clone(),
+                _ => sim.run_shared(p, self.work(), &self.shared).clone(),
+            })
+            .collect()
+    }
+}
+
 /// Runs replication `r` of every policy on `sim` (a simulator of `scenario.model`, reused
 /// across replications so that its allocations are too).
 pub fn run_replication_with(sim: &mut Sim<'_>, scenario: &Scenario, r: u32) -> Vec<RunMetrics> {
-    let (trajectories, arrivals, key) = workload(scenario, r);
-    let work = Workload {
-        trajectories: &trajectories,
-        arrivals: &arrivals,
-        key,
-    };
-    // The samples every policy reads, drawn once (the same numbers each would draw).
-    let shared = Shared::draw(&scenario.model, work);
-    scenario
-        .policies
-        .iter()
-        .map(|&p| sim.run_shared(p, work, &shared).clone())
-        .collect()
+    Prepared::new(scenario, r).run(sim, scenario, None)
+}
+
+/// A simulator of `scenario`'s model, as each rayon job keeps one.
+fn simulator(scenario: &Scenario) -> Sim<'_> {
+    let mut sim = Sim::new(&scenario.model);
+    sim.pool_runs(u64::from(scenario.replications));
+    sim
+}
+
+/// Scenarios that differ only in how they prefetch (cache, width, drafts, fetcher, lookup
+/// cost: what [`crate::sweep`] calls a family, e.g. the cells of a sweep over those
+/// fields) walk the same workloads and read the same shared samples, and those whose
+/// baseline rules are equal (see [`baseline_rules`]) get the same `none` runs. A family
+/// prepares each replication once, and runs `none` once per distinct baseline; its members
+/// then run only their other policies. Results are those of [`run`] on each member, byte for
+/// byte (`tests/integration/determinism.rs`).
+#[derive(Debug)]
+pub struct Family {
+    prepared: Vec<Prepared>,
+    /// Per distinct baseline, its `none` run of each replication.
+    baselines: Vec<(Rules, Vec<RunMetrics>)>,
+}
+
+/// The rules a `none` run depends on: a run without a cache or prefetches never reads the
+/// others, so they are set to fixed values.
+pub fn baseline_rules(rules: &Rules) -> Rules {
+    Rules {
+        width: 1,
+        cache_capacity: 0,
+        eviction: Default::default(),
+        shared_cache: false,
+        list_order: Default::default(),
+        lookup_cost: 0,
+        drafts: 0,
+        ..*rules
+    }
+}
+
+impl Family {
+    /// Prepares the replications of `members` (scenarios of one family: the caller
+    /// guarantees that they differ only in prefetching parameters) in parallel, and runs
+    /// `none` once for each baseline that two or more members share.
+    pub fn prepare(members: &[&Scenario]) -> Family {
+        let first = members[0];
+        let prepared: Vec<Prepared> = (0..first.replications)
+            .into_par_iter()
+            .map(|r| Prepared::new(first, r))
+            .collect();
+        let mut classes: Vec<(Rules, &Scenario, usize)> = Vec::new();
+        for &m in members {
+            if m.policies.first() != Some(&Policy::None) {
+                continue;
+            }
+            let b = baseline_rules(&m.model.rules);
+            match classes.iter_mut().find(|c| c.0 == b) {
+                Some(c) => c.2 += 1,
+                None => classes.push((b, m, 1)),
+            }
+        }
+        let baselines = classes
+            .into_iter()
+            .filter(|c| c.2 > 1)
+            .map(|(b, sc, _)| {
+                let runs = prepared
+                    .par_iter()
+                    .map_init(
+                        || simulator(sc),
+                        |sim, p| sim.run_shared(Policy::None, p.work(), &p.shared).clone(),
+                    )
+                    .collect();
+                (b, runs)
+            })
+            .collect();
+        Family {
+            prepared,
+            baselines,
+        }
+    }
+
+    /// Runs `member` (one of the scenarios this family was prepared for) on the prepared
+    /// replications: the same outcome as [`run`].
+    pub fn run(&self, member: &Scenario) -> Outcome {
+        let b = baseline_rules(&member.model.rules);
+        let baseline = self
+            .baselines
+            .iter()
+            .find(|c| c.0 == b && member.policies.first() == Some(&Policy::None))
+            .map(|c| &c.1);
+        let runs = self
+            .prepared
+            .par_iter()
+            .enumerate()
+            .map_init(
+                || simulator(member),
+                |sim, (r, p)| p.run(sim, member, baseline.map(|b| &b[r])),
+            )
+            .collect();
+        Outcome {
+            policies: member.policies.clone(),
+            runs,
+        }
+    }
 }
 
 /// Runs every replication in parallel on the current rayon pool.
@@ -88,11 +234,7 @@ pub fn run_observed(scenario: &Scenario, done: impl Fn() + Sync) -> Outcome {
     let runs = (0..scenario.replications)
         .into_par_iter()
         .map_init(
-            || {
-                let mut sim = Sim::new(&scenario.model);
-                sim.pool_runs(u64::from(scenario.replications));
-                sim
-            },
+            || simulator(scenario),
             |sim, r| {
                 let metrics = run_replication_with(sim, scenario, r);
                 done();

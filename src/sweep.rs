@@ -62,6 +62,24 @@ fn coords_id(coords: &[(String, Value)]) -> String {
     hash_hex(Value::Array(v).to_string().as_bytes())
 }
 
+/// Top-level scenario fields that only say how the agent prefetches: the rules' parameters
+/// and the drafts. Nothing the sessions walk or the samples every policy shares depends on
+/// them (see [`crate::runner::Family`]); a field missing here only costs sharing.
+pub const PREFETCH_FIELDS: [&str; 6] = [
+    "cache",
+    "width",
+    "drafts",
+    "fetcher",
+    "lookup_cost",
+    "policies",
+];
+
+/// The top-level field a path starts with (`drafts` for `drafts[0].accuracy.top1`).
+fn top_field(path: &str) -> &str {
+    let end = path.find(['.', '[']).unwrap_or(path.len());
+    &path[..end]
+}
+
 /// A scenario with its sweep, ready to enumerate and build cells.
 #[derive(Debug)]
 pub struct Sweep {
@@ -265,6 +283,21 @@ impl Sweep {
             file.seed = combine(file.seed, id);
         }
         Scenario::build_with(file, &self.source, self.base_dir.as_deref(), &self.sites)
+    }
+
+    /// The family of `cell`: cells whose coordinates differ only in fields that say how the
+    /// agent prefetches ([`PREFETCH_FIELDS`]) walk the same workloads, so they share one
+    /// [`crate::runner::Family`]. `None` when each cell has its own seed.
+    pub fn family(&self, cell: &Cell) -> Option<String> {
+        if self.spec.seeds == CellSeeds::PerCell {
+            return None;
+        }
+        let rest: Vec<&(String, Value)> = cell
+            .coords
+            .iter()
+            .filter(|(path, _)| !PREFETCH_FIELDS.contains(&top_field(path)))
+            .collect();
+        Some(serde_json::to_string(&rest).expect("coordinates serialise"))
     }
 
     /// The cells shard `shard` runs, in enumeration order.

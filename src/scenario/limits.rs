@@ -102,6 +102,31 @@ fn mul(xs: &[u64]) -> u64 {
     xs.iter().fold(1u64, |a, &x| a.saturating_mul(x))
 }
 
+/// Iterations per session: recorded for a replay, else at most `agent.max_rounds`.
+fn iterations_per_session(scenario: &Scenario) -> u64 {
+    match (&scenario.replay, &scenario.agent) {
+        (Some(r), _) => {
+            let n = r.trajectories.len().max(1) as u64;
+            let total: u64 = r.trajectories.iter().map(|t| t.iterations() as u64).sum();
+            total.div_ceil(n).max(1)
+        }
+        _ => u64::from(scenario.file().agent.as_ref().map_or(10, |a| a.max_rounds)).max(1),
+    }
+}
+
+/// Estimates the memory of every replication of `scenario` prepared at once (trajectories,
+/// arrivals and the three shared samples of each step: [`crate::runner::Family`]).
+pub fn prepared_bytes(scenario: &Scenario) -> u64 {
+    let steps = iterations_per_session(scenario).saturating_add(1);
+    mul(&[
+        u64::from(scenario.replications),
+        u64::from(scenario.sessions),
+        steps
+            .saturating_mul(STEP + 3 * LATENCY)
+            .saturating_add(SESSION),
+    ])
+}
+
 /// Estimates the memory and work of running `scenario` with `threads` replications at a
 /// time: the site, the latencies every run keeps for the report, and the state of the
 /// replications in flight (trajectories, sessions, fetches, caches).
@@ -110,15 +135,7 @@ pub fn estimate(scenario: &Scenario, threads: usize) -> Estimate {
     let reps = u64::from(scenario.replications);
     let sessions = u64::from(scenario.sessions);
     let policies = scenario.policies.len() as u64;
-    // Iterations per session: recorded for a replay, else at most max_rounds.
-    let per_session = match (&scenario.replay, &scenario.agent) {
-        (Some(r), _) => {
-            let n = r.trajectories.len().max(1) as u64;
-            let total: u64 = r.trajectories.iter().map(|t| t.iterations() as u64).sum();
-            total.div_ceil(n).max(1)
-        }
-        _ => u64::from(scenario.file().agent.as_ref().map_or(10, |a| a.max_rounds)).max(1),
-    };
+    let per_session = iterations_per_session(scenario);
     let iterations = mul(&[reps, policies, sessions, per_session]);
     let in_flight = (threads.max(1) as u64).min(reps.max(1));
     let fan_out =

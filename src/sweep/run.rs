@@ -29,8 +29,8 @@ use serde_json::Value;
 use crate::io::report::Report;
 use crate::io::results::{row_value, Manifest, Results, ResultsError, MANIFEST};
 use crate::runner;
-use crate::scenario::limits::{estimate, Budget, LimitError};
-use crate::scenario::ScenarioError;
+use crate::scenario::limits::{estimate, prepared_bytes, Budget, LimitError};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::sweep::{Cell, Shard, Sweep};
 
 /// How to run a sweep.
@@ -153,19 +153,87 @@ impl SweepError {
     }
 }
 
-/// The rows of one cell: its scenario run, one row per policy the scenario reports.
-pub fn cell_rows(sweep: &Sweep, cell: &Cell) -> Result<Vec<Value>, SweepError> {
-    let scenario = sweep.scenario(cell).map_err(|e| SweepError::Cell {
+/// The scenario of one cell.
+fn cell_scenario(sweep: &Sweep, cell: &Cell) -> Result<Scenario, SweepError> {
+    sweep.scenario(cell).map_err(|e| SweepError::Cell {
         cell: cell.id.clone(),
         coords: cell.describe(),
         source: e,
-    })?;
-    let report = Report::new(&scenario, &runner::run(&scenario));
-    Ok(report
+    })
+}
+
+/// The rows of one cell from its outcome: one row per policy the scenario reports.
+fn rows_of(cell: &Cell, scenario: &Scenario, outcome: &runner::Outcome) -> Vec<Value> {
+    Report::new(scenario, outcome)
         .policies
         .iter()
         .map(|r| row_value(&cell.id, &cell.coords, r))
-        .collect())
+        .collect()
+}
+
+/// The rows of one cell: its scenario run, one row per policy the scenario reports.
+pub fn cell_rows(sweep: &Sweep, cell: &Cell) -> Result<Vec<Value>, SweepError> {
+    let scenario = cell_scenario(sweep, cell)?;
+    Ok(rows_of(cell, &scenario, &runner::run(&scenario)))
+}
+
+/// Most memory a family's prepared replications may take; a larger family's cells run
+/// each on its own.
+const FAMILY_MAX_BYTES: u64 = 256 << 20;
+
+/// The rows of a batch of cells, in order. Cells of one family ([`Sweep::family`]) share
+/// their prepared replications and `none` runs ([`runner::Family`]); the rows are the same
+/// as [`cell_rows`] gives cell by cell.
+fn batch_rows(sweep: &Sweep, chunk: &[&Cell]) -> Vec<Result<Vec<Value>, SweepError>> {
+    let scenarios: Vec<Result<Scenario, SweepError>> =
+        chunk.par_iter().map(|c| cell_scenario(sweep, c)).collect();
+    // Families with two or more members whose preparation fits the budget, in order of
+    // their first cell; every other cell runs alone.
+    let mut families: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, c) in chunk.iter().enumerate() {
+        let Ok(sc) = &scenarios[i] else { continue };
+        let Some(key) = sweep.family(c) else { continue };
+        if prepared_bytes(sc) > FAMILY_MAX_BYTES {
+            continue;
+        }
+        match families.iter_mut().find(|f| f.0 == key) {
+            Some(f) => f.1.push(i),
+            None => families.push((key, vec![i])),
+        }
+    }
+    families.retain(|f| f.1.len() > 1);
+    let mut rows: Vec<Option<Result<Vec<Value>, SweepError>>> =
+        (0..chunk.len()).map(|_| None).collect();
+    for (_, members) in &families {
+        let scs: Vec<&Scenario> = members
+            .iter()
+            .filter_map(|&i| scenarios[i].as_ref().ok())
+            .collect();
+        let family = runner::Family::prepare(&scs);
+        let done: Vec<Vec<Value>> = members
+            .par_iter()
+            .zip(scs.par_iter())
+            .map(|(&i, sc)| rows_of(chunk[i], sc, &family.run(sc)))
+            .collect();
+        for (&i, r) in members.iter().zip(done) {
+            rows[i] = Some(Ok(r));
+        }
+    }
+    let alone: Vec<(usize, Result<Scenario, SweepError>)> = scenarios
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| rows[*i].is_none())
+        .collect();
+    let done: Vec<(usize, Result<Vec<Value>, SweepError>)> = alone
+        .into_par_iter()
+        .map(|(i, sc)| (i, sc.map(|sc| rows_of(chunk[i], &sc, &runner::run(&sc)))))
+        .collect();
+    for (i, r) in done {
+        rows[i] = Some(r);
+    }
+    rows.into_iter()
+        .map(|r| r.expect("every cell of the batch ran"))
+        .collect()
 }
 
 /// The manifest of `shard` of `sweep` (cells done and checksums are filled in on write).
@@ -312,9 +380,8 @@ pub fn run(
     // busy and to commit at most ~20 times, small enough to lose little to a kill.
     let batch = (threads * 4).max(todo.len() / 20 + 1).min(256);
     for chunk in todo.chunks(batch) {
-        let rows: Vec<Result<Vec<Value>, SweepError>> = in_pool(options.threads, || {
-            chunk.par_iter().map(|c| cell_rows(sweep, c)).collect()
-        })?;
+        let rows: Vec<Result<Vec<Value>, SweepError>> =
+            in_pool(options.threads, || batch_rows(sweep, chunk))?;
         for (c, r) in chunk.iter().zip(rows) {
             results.insert(c.index, &c.id, r?);
         }

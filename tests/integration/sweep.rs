@@ -561,3 +561,56 @@ fn slurm_ids_are_explained_and_the_help_example_is_true() {
     let m: Value = serde_json::from_str(&read(&dir).2).unwrap();
     assert_eq!(m["shard"], "4/8");
 }
+
+/// Under shared seeds, cells that differ only in prefetching parameters share their prepared
+/// replications and, where their baseline rules agree, their `none` runs
+/// (`runner::Family`): every row equals the one the cell gives run on its own. The grid has two families (`agent.back_prob`),
+/// each with two baselines (`fetcher.slots`), plus axes the families share.
+#[test]
+fn cells_sharing_a_family_give_the_rows_they_give_alone() {
+    use specsim::scenario::ScenarioFile;
+    use specsim::sweep::run::{cell_rows, run, RunOptions};
+    use specsim::sweep::Sweep;
+
+    let mut v = scenario(false);
+    v["sweep"] = json!({"seeds": "shared", "grid": [
+        {"path": "agent.back_prob", "values": [0.0, 0.3]},
+        {"path": "fetcher.slots", "values": [1, 3]},
+        {"path": "cache.capacity", "values": [2, 10]},
+        {"path": "drafts[0].accuracy.top1", "values": [0.3, 0.9]}
+    ]});
+    let file = ScenarioFile::from_value(v, "family").unwrap();
+    let sweep = Sweep::new(file, "family", None).unwrap();
+    assert_eq!(sweep.cells.len(), 16);
+    let families: std::collections::BTreeSet<_> = sweep
+        .cells
+        .iter()
+        .map(|c| sweep.family(c).unwrap())
+        .collect();
+    assert_eq!(
+        families.len(),
+        2,
+        "back_prob splits families, the other axes do not"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let finished = run(&sweep, dir.path(), &RunOptions::default(), &mut |_| {}).unwrap();
+    let shared: Vec<&Value> = finished.results.rows().collect();
+    let alone: Vec<Value> = sweep
+        .cells
+        .iter()
+        .flat_map(|c| cell_rows(&sweep, c).unwrap())
+        .collect();
+    assert_eq!(shared.len(), 16 * 3);
+    for (a, b) in shared.iter().zip(&alone) {
+        assert_eq!(*a, b, "cell {}", b["cell"]);
+    }
+    // The shared `none` rows differ between baselines: one slot queues the demand fetches.
+    let none_latency = |slots: u64| {
+        alone
+            .iter()
+            .find(|r| r["policy"] == "none" && r["axes"]["fetcher.slots"] == slots)
+            .map(|r| r["iter_latency_s"].as_f64().unwrap())
+            .unwrap()
+    };
+    assert_ne!(none_latency(1), none_latency(3));
+}
