@@ -1,7 +1,8 @@
 //! The action-observation cache: O(1) lookup and eviction, with an eviction-policy seam.
 //!
-//! Entries live in a slab; an intrusive doubly linked list orders them for eviction and a
-//! hash map (Fx, deterministic, never iterated for output) finds them by page. The
+//! Entries live in a slab; an intrusive doubly linked list orders them for eviction and an
+//! index finds them by page: the slots' pages scanned for small caches, a hash map (Fx,
+//! deterministic, never iterated for output) for large ones. The
 //! [`EvictionPolicy`] trait decides what an access does to the order and which entry goes
 //! when the cache is full: [`Lru`] (the reference code's `OrderedDict`) and [`Fifo`] ship.
 
@@ -13,10 +14,10 @@ use crate::sim::site::PageId;
 const NIL: u32 = u32::MAX;
 
 /// The eviction order of slots: a doubly linked list, most recently inserted at the head.
+/// `links[slot]` is `[prev, next]`: both ends of an update share a cache line.
 #[derive(Clone, Debug)]
 pub struct OrderList {
-    prev: Vec<u32>,
-    next: Vec<u32>,
+    links: Vec<[u32; 2]>,
     head: u32,
     tail: u32,
 }
@@ -24,8 +25,7 @@ pub struct OrderList {
 impl Default for OrderList {
     fn default() -> Self {
         OrderList {
-            prev: Vec::new(),
-            next: Vec::new(),
+            links: Vec::new(),
             head: NIL,
             tail: NIL,
         }
@@ -36,18 +36,8 @@ impl OrderList {
     /// An empty list with room for slots `0..n`.
     pub fn with_slots(n: usize) -> Self {
         OrderList {
-            prev: vec![NIL; n],
-            next: vec![NIL; n],
+            links: vec![[NIL; 2]; n],
             ..OrderList::default()
-        }
-    }
-
-    #[inline]
-    fn ensure(&mut self, slot: u32) {
-        let need = slot as usize + 1;
-        if self.prev.len() < need {
-            self.prev.resize(need, NIL);
-            self.next.resize(need, NIL);
         }
     }
 
@@ -58,32 +48,31 @@ impl OrderList {
     }
 
     /// Links `slot` at the head.
+    #[inline]
     pub fn push_front(&mut self, slot: u32) {
-        self.ensure(slot);
         let s = slot as usize;
-        self.prev[s] = NIL;
-        self.next[s] = self.head;
-        if self.head != NIL {
-            self.prev[self.head as usize] = slot;
-        } else {
-            self.tail = slot;
+        if s >= self.links.len() {
+            self.links.resize(s + 1, [NIL; 2]);
+        }
+        self.links[s] = [NIL, self.head];
+        match self.links.get_mut(self.head as usize) {
+            Some(h) => h[0] = slot,
+            None => self.tail = slot, // the list was empty (head is NIL)
         }
         self.head = slot;
     }
 
     /// Unlinks `slot`.
+    #[inline]
     pub fn unlink(&mut self, slot: u32) {
-        let s = slot as usize;
-        let (p, n) = (self.prev[s], self.next[s]);
-        if p != NIL {
-            self.next[p as usize] = n;
-        } else {
-            self.head = n;
+        let [p, n] = self.links[slot as usize];
+        match self.links.get_mut(p as usize) {
+            Some(l) => l[1] = n,
+            None => self.head = n,
         }
-        if n != NIL {
-            self.prev[n as usize] = p;
-        } else {
-            self.tail = p;
+        match self.links.get_mut(n as usize) {
+            Some(l) => l[0] = p,
+            None => self.tail = p,
         }
     }
 
@@ -235,17 +224,21 @@ impl EvictionPolicy for AnyEviction {
 /// a few cache lines beats hashing.
 const LINEAR_MAX: usize = 32;
 
-/// Page -> slot index: a short vector for small caches, a hash map for large ones.
+/// Page -> slot index: for small caches the page of each slot, scanned; a hash map for
+/// large ones.
 #[derive(Clone, Debug)]
 enum Index {
-    Linear(Vec<(PageId, u32)>),
+    /// `v[slot]` is the page stored in `slot`, or [`NIL`] while the slot is free: a lookup
+    /// scans a few cache lines of page ids, and an insertion, a removal or a repointing
+    /// writes one element in place.
+    BySlot(Vec<PageId>),
     Hashed(FxHashMap<PageId, u32>),
 }
 
 impl Index {
     fn with_capacity(capacity: usize) -> Self {
         if capacity <= LINEAR_MAX {
-            Index::Linear(Vec::with_capacity(capacity))
+            Index::BySlot(Vec::with_capacity(capacity))
         } else {
             let mut m = FxHashMap::default();
             m.reserve(capacity.min(1 << 16));
@@ -256,15 +249,19 @@ impl Index {
     #[inline]
     fn get(&self, page: PageId) -> Option<u32> {
         match self {
-            Index::Linear(v) => v.iter().find(|e| e.0 == page).map(|e| e.1),
+            Index::BySlot(v) => v.iter().position(|&p| p == page).map(|i| i as u32),
             Index::Hashed(m) => m.get(&page).copied(),
         }
     }
 
+    /// Maps `page` (absent) to `slot` (free: at most one past the slots in use).
     #[inline]
     fn insert(&mut self, page: PageId, slot: u32) {
         match self {
-            Index::Linear(v) => v.push((page, slot)),
+            Index::BySlot(v) => match v.get_mut(slot as usize) {
+                Some(p) => *p = page,
+                None => v.push(page),
+            },
             Index::Hashed(m) => {
                 m.insert(page, slot);
             }
@@ -274,9 +271,10 @@ impl Index {
     #[inline]
     fn remove(&mut self, page: PageId) -> Option<u32> {
         match self {
-            Index::Linear(v) => {
-                let i = v.iter().position(|e| e.0 == page)?;
-                Some(v.swap_remove(i).1)
+            Index::BySlot(v) => {
+                let i = v.iter().position(|&p| p == page)?;
+                v[i] = NIL;
+                Some(i as u32)
             }
             Index::Hashed(m) => m.remove(&page),
         }
@@ -286,10 +284,7 @@ impl Index {
     #[inline]
     fn repoint(&mut self, old: PageId, new: PageId, slot: u32) {
         match self {
-            Index::Linear(v) => match v.iter_mut().find(|e| e.0 == old) {
-                Some(e) => *e = (new, slot),
-                None => v.push((new, slot)),
-            },
+            Index::BySlot(v) => v[slot as usize] = new,
             Index::Hashed(m) => {
                 m.remove(&old);
                 m.insert(new, slot);
@@ -297,16 +292,9 @@ impl Index {
         }
     }
 
-    fn len(&self) -> usize {
-        match self {
-            Index::Linear(v) => v.len(),
-            Index::Hashed(m) => m.len(),
-        }
-    }
-
     fn clear(&mut self) {
         match self {
-            Index::Linear(v) => v.clear(),
+            Index::BySlot(v) => v.clear(),
             Index::Hashed(m) => m.clear(),
         }
     }
@@ -322,6 +310,7 @@ struct Entry<V> {
 #[derive(Clone, Debug)]
 pub struct Cache<V, P = AnyEviction> {
     capacity: usize,
+    len: usize,
     map: Index,
     slots: Vec<Option<Entry<V>>>,
     free: Vec<u32>,
@@ -345,6 +334,7 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
     pub fn new(capacity: usize, policy: P) -> Self {
         Cache {
             capacity,
+            len: 0,
             map: Index::with_capacity(capacity),
             slots: Vec::new(),
             free: Vec::new(),
@@ -359,16 +349,17 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.map.len() == 0
+        self.len == 0
     }
 
     /// Removes every entry, keeping allocations.
     pub fn clear(&mut self) {
+        self.len = 0;
         self.map.clear();
         self.slots.clear();
         self.free.clear();
@@ -429,7 +420,8 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
         if self.capacity == 0 {
             return Some((page, value));
         }
-        if self.map.len() >= self.capacity {
+        debug_assert!(page != NIL, "page {NIL} is reserved");
+        if self.len >= self.capacity {
             if let Some(s) = self.policy.victim() {
                 return self.replace_victim(s, page, value);
             }
@@ -445,6 +437,7 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
             }
         };
         self.map.insert(page, slot);
+        self.len += 1;
         self.policy.inserted(slot);
         None
     }
@@ -468,6 +461,7 @@ impl<V, P: EvictionPolicy> Cache<V, P> {
     /// Removes the entry for `page`.
     pub fn remove(&mut self, page: PageId) -> Option<V> {
         let s = self.map.remove(page)?;
+        self.len -= 1;
         self.policy.removed(s);
         self.free.push(s);
         self.slots[s as usize].take().map(|e| e.value)

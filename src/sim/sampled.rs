@@ -27,7 +27,7 @@ use crate::sim::llm::Call;
 use crate::sim::metrics::{IterationRecord, RunMetrics};
 use crate::sim::model::{Model, SpecCache};
 use crate::sim::policy::Policy;
-use crate::sim::rng::{Purpose, PurposeKey, StreamKey};
+use crate::sim::rng::{Purpose, PurposeKey, StepKey, StreamKey};
 use crate::sim::site::PageId;
 use crate::sim::time::{Nanos, SimTime};
 use crate::sim::trajectory::{Recorded, Trajectory};
@@ -66,6 +66,9 @@ pub struct SampledWorld<'a> {
     keys: Vec<StreamKey>,
     /// Per session, its key for fetch times (prefetches draw many).
     fetch_keys: Vec<PurposeKey>,
+    /// Per session, the step of its latest fetch draw and that step's key: the prefetches
+    /// of an iteration all draw at one step.
+    fetch_steps: Vec<(u32, StepKey)>,
     /// Service time of each fetch, by fetch id, set when the fetch is requested.
     durations: Vec<Nanos>,
     /// Some trajectory carries recorded values (a trace); without any, nothing is looked
@@ -95,6 +98,7 @@ impl<'a> SampledWorld<'a> {
                 None => session_keys(work.key, work.trajectories.len()),
             },
             fetch_keys: Vec::new(),
+            fetch_steps: Vec::new(),
             shared,
             traced: work.trajectories.iter().any(Trajectory::has_recorded),
             work,
@@ -110,6 +114,7 @@ impl<'a> SampledWorld<'a> {
             .iter()
             .map(|k| k.purpose(Purpose::Fetch))
             .collect();
+        self.fetch_steps = self.fetch_keys.iter().map(|k| (0, k.step(0))).collect();
         self
     }
 
@@ -167,6 +172,10 @@ impl<'a> SampledWorld<'a> {
     /// The fetch time of `page` when session `s` fetches it for step `step`: the recorded time
     /// when the trace fetched that very page at that step, else drawn.
     pub fn fetch_latency(&mut self, s: SessionId, page: PageId, step: u32) -> Nanos {
+        let slot = &mut self.fetch_steps[s as usize];
+        if slot.0 != step {
+            *slot = (step, self.fetch_keys[s as usize].step(u64::from(step)));
+        }
         let traj = self.trajectory(s);
         let recorded = match step {
             _ if !self.traced => None,
@@ -178,13 +187,18 @@ impl<'a> SampledWorld<'a> {
                 .and_then(|st| st.recorded.as_ref())
                 .and_then(|r| r.fetch),
         };
-        self.replayed_or_drawn(recorded, |w| {
-            if let Some(sh) = w.shared {
-                if sh.visited(w.work.trajectories, s, step) == Some(page) {
+        if recorded.is_none() {
+            if let Some(sh) = self.shared {
+                if sh.visited(self.work.trajectories, s, step) == Some(page) {
+                    self.tally.drawn += 1;
                     return sh.visit_fetch[sh.at(s, step)];
                 }
             }
-            draw_fetch(w.model, w.fetch_keys[s as usize], page, step)
+        }
+        self.replayed_or_drawn(recorded, |w| {
+            let (at, key) = w.fetch_steps[s as usize];
+            debug_assert_eq!(at, step, "the step key was set");
+            draw_fetch_by(w.model, key, page)
         })
     }
 
@@ -224,8 +238,14 @@ fn session_keys(key: StreamKey, sessions: usize) -> Vec<StreamKey> {
 /// The fetch time of `page` fetched for step `step`, drawn from its stream.
 #[inline]
 fn draw_fetch(model: &Model, key: PurposeKey, page: PageId, step: u32) -> Nanos {
+    draw_fetch_by(model, key.step(u64::from(step)), page)
+}
+
+/// [`draw_fetch`] with the step's key.
+#[inline]
+fn draw_fetch_by(model: &Model, key: StepKey, page: PageId) -> Nanos {
     let dist = model.site.fetch_override(page).unwrap_or(&model.fetch);
-    dist.sample_nanos(&mut key.rng(u64::from(step), u64::from(page)))
+    dist.sample_nanos(&mut key.rng(u64::from(page)))
 }
 
 /// The target's think time in iteration `iteration`, drawn from its stream.
