@@ -11,7 +11,9 @@
 //!   lognormal latencies, median out-degree 81, `none` + `speccache`, a cache per session and
 //!   unlimited fetch slots);
 //! - `sessions400_shared`: the same sessions sharing one cache of 1,000 pages, so that they
-//!   interact and all 400 run through one event queue.
+//!   interact and all 400 run through one event queue;
+//! - `default_two`: the default scenario with `sessions400`'s two policies, `none` and
+//!   `speccache`: 50 sessions against 400 on the same policy mix.
 //!
 //! `SPECSIM_BENCH_PROFILE=<workload>[:<replications>]` skips criterion and runs that many
 //! replications of one workload, then prints its events and iterations: the fixed program to
@@ -43,6 +45,10 @@ fn workloads() -> Vec<(&'static str, Scenario)> {
     };
     vec![
         ("default", scenario(|_| {})),
+        (
+            "default_two",
+            scenario(|v| v["policies"] = json!(["none", "speccache"])),
+        ),
         ("sessions400", scenario(sessions400)),
         (
             "sessions400_shared",
