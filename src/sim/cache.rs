@@ -220,6 +220,9 @@ impl EvictionPolicy for AnyEviction {
     }
 }
 
+/// Most entries a cache allocates room for when it is created; larger ones grow.
+const ROOM_MAX: usize = 1024;
+
 /// Capacities up to this use a linear index: for the reference code's 10 entries a scan of
 /// a few cache lines beats hashing.
 const LINEAR_MAX: usize = 32;
@@ -320,9 +323,10 @@ pub struct Cache<V, P = AnyEviction> {
 impl<V> Cache<V, AnyEviction> {
     /// An empty cache of `capacity` entries using the named policy.
     pub fn with_kind(capacity: usize, kind: EvictionKind) -> Self {
-        // Small caches get all their room at once: they are created by the thousand (one
-        // per session), and growing each slot by slot cost more than their whole use.
-        let room = if capacity <= LINEAR_MAX { capacity } else { 0 };
+        // Caches get their room at once (up to `ROOM_MAX` entries): they are created by the
+        // thousand (one per session, and a sweep builds new ones for every cell), and
+        // growing each slot by slot cost more than their whole use.
+        let room = capacity.min(ROOM_MAX);
         let mut c = Cache::new(capacity, AnyEviction::with_slots(kind, room));
         c.slots.reserve_exact(room);
         c
