@@ -105,9 +105,11 @@ pub struct Lru(OrderList);
 pub struct Fifo(OrderList);
 
 impl EvictionPolicy for Lru {
+    #[inline]
     fn inserted(&mut self, slot: u32) {
         self.0.push_front(slot);
     }
+    #[inline]
     fn accessed(&mut self, slot: u32) {
         // Already the most recent: moving it to the head would change nothing.
         if self.0.head != slot {
@@ -203,15 +205,19 @@ macro_rules! delegate {
 }
 
 impl EvictionPolicy for AnyEviction {
+    #[inline]
     fn inserted(&mut self, slot: u32) {
         delegate!(self, p => p.inserted(slot))
     }
+    #[inline]
     fn accessed(&mut self, slot: u32) {
         delegate!(self, p => p.accessed(slot))
     }
+    #[inline]
     fn removed(&mut self, slot: u32) {
         delegate!(self, p => p.removed(slot))
     }
+    #[inline]
     fn victim(&self) -> Option<u32> {
         delegate!(self, p => p.victim())
     }
@@ -239,12 +245,13 @@ enum Index {
 }
 
 impl Index {
-    fn with_capacity(capacity: usize) -> Self {
+    /// The index of a cache of `capacity` entries, with room for `room` of them.
+    fn with_capacity(capacity: usize, room: usize) -> Self {
         if capacity <= LINEAR_MAX {
-            Index::BySlot(Vec::with_capacity(capacity))
+            Index::BySlot(Vec::with_capacity(room))
         } else {
             let mut m = FxHashMap::default();
-            m.reserve(capacity.min(1 << 16));
+            m.reserve(room);
             Index::Hashed(m)
         }
     }
@@ -323,24 +330,31 @@ pub struct Cache<V, P = AnyEviction> {
 impl<V> Cache<V, AnyEviction> {
     /// An empty cache of `capacity` entries using the named policy.
     pub fn with_kind(capacity: usize, kind: EvictionKind) -> Self {
-        // Caches get their room at once (up to `ROOM_MAX` entries): they are created by the
-        // thousand (one per session, and a sweep builds new ones for every cell), and
-        // growing each slot by slot cost more than their whole use.
-        let room = capacity.min(ROOM_MAX);
-        let mut c = Cache::new(capacity, AnyEviction::with_slots(kind, room));
-        c.slots.reserve_exact(room);
-        c
+        Self::with_room(capacity, kind, capacity)
+    }
+
+    /// [`Cache::with_kind`] with room allocated at once for `expected` entries (at most the
+    /// capacity and [`ROOM_MAX`]): caches are created by the thousand (one per session, and
+    /// a sweep builds new ones for every cell), and growing each slot by slot cost more than
+    /// their whole use; room for entries never stored would only cost memory.
+    pub fn with_room(capacity: usize, kind: EvictionKind, expected: usize) -> Self {
+        let room = capacity.min(expected).min(ROOM_MAX);
+        Cache::with_policy_room(capacity, AnyEviction::with_slots(kind, room), room)
     }
 }
 
 impl<V, P: EvictionPolicy> Cache<V, P> {
     /// An empty cache of `capacity` entries (0 stores nothing).
     pub fn new(capacity: usize, policy: P) -> Self {
+        Self::with_policy_room(capacity, policy, 0)
+    }
+
+    fn with_policy_room(capacity: usize, policy: P, room: usize) -> Self {
         Cache {
             capacity,
             len: 0,
-            map: Index::with_capacity(capacity),
-            slots: Vec::new(),
+            map: Index::with_capacity(capacity, room),
+            slots: Vec::with_capacity(room),
             free: Vec::new(),
             policy,
         }

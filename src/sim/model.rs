@@ -347,10 +347,14 @@ impl SpecCache {
             c.clear();
         }
         self.ncaches = wanted;
+        // Room for the entries a cache can receive in this run: every fetch of its sessions.
+        let fetches = self.expected_fetches(policy, sessions, iterations);
+        let expected = fetches.div_ceil(wanted.max(1));
         while self.caches.len() < wanted {
-            self.caches.push(Cache::with_kind(
+            self.caches.push(Cache::with_room(
                 self.rules.cache_capacity,
                 self.rules.eviction,
+                expected,
             ));
         }
         self.metrics.reset(iterations, sessions);
@@ -715,6 +719,7 @@ impl SpecCache {
     }
 
     /// Records a fetch asked for now (not yet in the cache, not yet queued).
+    #[inline]
     #[allow(clippy::too_many_arguments)]
     fn create_fetch<C: Context, W: World<C>>(
         &mut self,
@@ -749,6 +754,7 @@ impl SpecCache {
 
     /// Asks the pool for a slot (and a token under a rate limit); starts the fetch if it
     /// may start now.
+    #[inline]
     fn admit<C: Context, W: World<C>>(&mut self, f: FetchId, demand: bool, cx: &mut C, w: &mut W) {
         if self.pool.request(f, demand, cx.now()) {
             self.start(f, cx, w);
@@ -816,6 +822,7 @@ impl SpecCache {
         }
     }
 
+    #[inline]
     fn start<C: Context, W: World<C>>(&mut self, f: FetchId, cx: &mut C, w: &mut W) {
         let fetch = &mut self.fetches[f as usize];
         fetch.state = FetchState::Running;
