@@ -12,16 +12,13 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::Router;
+use tiny_http::{Method, Request};
 use url::Url;
 
-use super::super::server::Running;
+use super::super::server::{Reply, Running};
 use super::super::LiveError;
 use crate::sim::dist::Dist;
 use crate::sim::rng::{Purpose, StreamKey};
@@ -33,12 +30,12 @@ pub const MAX_BODY: u64 = 64 << 20;
 const PROXY_TAG: u64 = 0x0070_726f_7879; // "proxy"
 
 /// Response headers passed through from the upstream (the length is recomputed).
-const PASSED: [HeaderName; 5] = [
-    header::CONTENT_TYPE,
-    header::LOCATION,
-    header::LAST_MODIFIED,
-    header::ETAG,
-    header::CACHE_CONTROL,
+const PASSED: [&str; 5] = [
+    "Content-Type",
+    "Location",
+    "Last-Modified",
+    "ETag",
+    "Cache-Control",
 ];
 
 /// What the proxy forwards to and how it delays.
@@ -65,7 +62,7 @@ pub struct Upstream {
     /// HTTP status.
     pub status: u16,
     /// Headers passed through (name, value).
-    pub headers: Vec<(HeaderName, String)>,
+    pub headers: Vec<(&'static str, String)>,
     /// The body.
     pub body: Vec<u8>,
 }
@@ -178,8 +175,8 @@ impl Proxy {
         let status = resp.status();
         let mut headers = Vec::new();
         for name in PASSED {
-            if let Some(v) = resp.header(name.as_str()) {
-                let v = if name == header::LOCATION {
+            if let Some(v) = resp.header(name) {
+                let v = if name == "Location" {
                     self.local_location(v)
                 } else {
                     v.to_string()
@@ -221,59 +218,53 @@ impl Proxy {
     }
 }
 
-fn bad_gateway(message: String) -> Response {
+fn bad_gateway(message: String) -> Reply {
     eprintln!("warning: {message}");
-    (
-        StatusCode::BAD_GATEWAY,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        message,
-    )
-        .into_response()
+    Reply::new(502, "text/plain; charset=utf-8", message)
 }
 
-async fn respond(State(proxy): State<Arc<Proxy>>, method: Method, uri: Uri) -> Response {
+/// The reply to `req`, due `delay` after it arrived (or when the upstream answered, if later).
+fn respond(proxy: &Proxy, req: &Request) -> (Reply, Instant) {
     let arrived = Instant::now();
-    let head = method == Method::HEAD;
-    if method != Method::GET && !head {
-        return (
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, "GET, HEAD")],
+    let head = *req.method() == Method::Head;
+    if *req.method() != Method::Get && !head {
+        let reply = Reply::new(
+            405,
+            "text/plain; charset=utf-8",
             "only GET and HEAD are forwarded\n",
         )
-            .into_response();
+        .with("Allow", "GET, HEAD");
+        return (reply, arrived);
     }
-    let target = uri
-        .path_and_query()
-        .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
-    let delay = proxy.next_delay(&target);
-    let p = Arc::clone(&proxy);
-    let t = target.clone();
-    let fetched = tokio::task::spawn_blocking(move || p.forward(head, &t)).await;
-    tokio::time::sleep_until((arrived + delay).into()).await;
-    let up = match fetched {
-        Ok(Ok(up)) => up,
-        Ok(Err(m)) => return bad_gateway(m),
-        Err(e) => return bad_gateway(format!("forwarding {target} failed: {e}")),
-    };
-    let status = StatusCode::from_u16(up.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let mut resp = (status, up.body).into_response();
-    for (name, v) in up.headers {
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            resp.headers_mut().insert(name, v);
+    let target = req.url();
+    let delay = proxy.next_delay(target);
+    let reply = match proxy.forward(head, target) {
+        Ok(up) => {
+            let mut headers = up.headers;
+            if !headers.iter().any(|(name, _)| *name == "Content-Type") {
+                headers.push(("Content-Type", "application/octet-stream".to_string()));
+            }
+            Reply {
+                status: up.status,
+                headers,
+                body: up.body,
+            }
         }
-    }
-    resp
+        Err(m) => bad_gateway(m),
+    };
+    (reply, arrived + delay)
 }
 
-/// Starts the proxy on `bind`.
+/// Starts the proxy on `bind`. An upstream fetch holds a worker while it lasts; the delay
+/// after it holds none.
 pub fn serve(proxy: Proxy, bind: &str, workers: usize) -> Result<Running, LiveError> {
-    let router = Router::new().fallback(respond).with_state(Arc::new(proxy));
-    Running::start(bind, workers, router)
+    Running::start(bind, workers, move |req| respond(&proxy, req))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn delays_depend_on_seed_path_and_count_only() {
