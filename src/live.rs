@@ -16,7 +16,7 @@
 //! - [`exec`]: how the world's calls are carried out (threads and real clients, or a virtual
 //!   clock and mocks for tests).
 //! - [`site_server`], [`llm_server`]: local stand-ins for a website and an LLM API, on
-//!   [`server`] (`tiny_http`, worker threads and a timer for delayed replies).
+//!   [`server`] (axum on a tokio runtime).
 //! - [`validate`]: replays a live trace in the simulator and reports the error.
 //! - [`collector`]: `specsim collect`, an OTLP/HTTP receiver writing an OTLP JSON file.
 //! - [`crawl`]: a site's link graph as the agent sees it, for scenarios and `serve-llm`.

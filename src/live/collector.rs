@@ -15,14 +15,20 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use http_body_util::BodyExt;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
 
-use super::server::{header, path_of, Reply, Running};
+use super::server::Running;
 use super::LiveError;
 use crate::io::otel::spans::decode_request;
 
@@ -53,14 +59,22 @@ enum Encoding {
     Json,
 }
 
-fn refuse(sink: &Sink, code: u16, message: String) -> Reply {
+fn refuse(sink: &Sink, code: StatusCode, message: String) -> Response {
     sink.counters.refused.fetch_add(1, Ordering::Relaxed);
-    Reply::new(code, "text/plain; charset=utf-8", format!("{message}\n"))
+    (
+        code,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{message}\n"),
+    )
+        .into_response()
 }
 
 /// The body's media type, from `Content-Type` (parameters such as `charset` ignored).
-fn media_type(content_type: Option<&str>) -> Result<Encoding, String> {
-    let raw = content_type.unwrap_or("");
+fn media_type(headers: &HeaderMap) -> Result<Encoding, String> {
+    let raw = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("(not text)"))
+        .unwrap_or("");
     let media = raw
         .split(';')
         .next()
@@ -77,13 +91,15 @@ fn media_type(content_type: Option<&str>) -> Result<Encoding, String> {
 }
 
 /// The body without its content coding, at most `cap` bytes.
-fn decoded_body(
-    content_encoding: Option<&str>,
-    body: &[u8],
-    cap: usize,
-) -> Result<Vec<u8>, Response413or415> {
-    let coding = content_encoding
-        .map(|v| v.trim().to_ascii_lowercase())
+fn decoded_body(headers: &HeaderMap, body: &[u8], cap: usize) -> Result<Vec<u8>, Response413or415> {
+    let coding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| {
+            v.to_str()
+                .unwrap_or("(not text)")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     match coding.as_str() {
         "" | "identity" => Ok(body.to_vec()),
@@ -145,93 +161,65 @@ const DRAIN_MAX: usize = 64 << 20;
 
 /// How reading a body ended.
 enum Received {
-    Body(Vec<u8>),
+    Body(Bytes),
     TooLarge,
     Failed(String),
 }
 
-/// Reads a body of at most `cap` bytes; a longer one is drained (up to [`DRAIN_MAX`]; the
-/// server discards the rest before reading the connection's next request).
-fn read_capped(body: &mut dyn Read, cap: usize) -> Received {
+/// Reads a body of at most `cap` bytes; a longer one is drained (up to [`DRAIN_MAX`]).
+async fn read_capped(mut body: Body, cap: usize) -> Received {
     let mut buf = Vec::new();
-    let mut chunk = vec![0u8; 64 << 10];
     let mut seen = 0usize;
-    loop {
-        let n = match body.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(f) => f,
             Err(e) => return Received::Failed(format!("cannot read the body: {e}")),
         };
-        seen = seen.saturating_add(n);
-        if seen <= cap {
-            buf.extend_from_slice(&chunk[..n]);
-        } else if seen > DRAIN_MAX {
-            return Received::TooLarge;
+        if let Ok(data) = frame.into_data() {
+            seen = seen.saturating_add(data.len());
+            if seen <= cap {
+                buf.extend_from_slice(&data);
+            } else if seen > DRAIN_MAX {
+                return Received::TooLarge;
+            }
         }
     }
     if seen > cap {
         Received::TooLarge
     } else {
-        Received::Body(buf)
+        Received::Body(Bytes::from(buf))
     }
 }
 
-/// The reply to a request: only `POST /v1/traces` is served.
-fn respond(sink: &Sink, req: &mut tiny_http::Request) -> Reply {
-    if path_of(req.url()) != "/v1/traces" {
-        return Reply {
-            status: 404,
-            headers: Vec::new(),
-            body: Vec::new(),
-        };
-    }
-    if *req.method() != tiny_http::Method::Post {
-        return Reply {
-            status: 405,
-            headers: vec![("Allow", "POST".to_string())],
-            body: Vec::new(),
-        };
-    }
-    let body = match read_capped(req.as_reader(), sink.max_body) {
+async fn traces(State(sink): State<Arc<Sink>>, headers: HeaderMap, body: Body) -> Response {
+    let body = match read_capped(body, sink.max_body).await {
         Received::Body(b) => b,
         Received::TooLarge => {
             return refuse(
-                sink,
-                413,
+                &sink,
+                StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the body is larger than the cap of {} bytes", sink.max_body),
             )
         }
-        Received::Failed(m) => return refuse(sink, 400, m),
+        Received::Failed(m) => return refuse(&sink, StatusCode::BAD_REQUEST, m),
     };
-    traces(
-        sink,
-        header(req, "Content-Type"),
-        header(req, "Content-Encoding"),
-        &body,
-    )
-}
-
-/// Decodes and writes one batch.
-fn traces(
-    sink: &Sink,
-    content_type: Option<&str>,
-    content_encoding: Option<&str>,
-    body: &[u8],
-) -> Reply {
-    let enc = match media_type(content_type) {
+    let enc = match media_type(&headers) {
         Ok(e) => e,
-        Err(m) => return refuse(sink, 415, m),
+        Err(m) => return refuse(&sink, StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
     };
-    let raw = match decoded_body(content_encoding, body, sink.max_body) {
+    let raw = match decoded_body(&headers, &body, sink.max_body) {
         Ok(b) => b,
-        Err(Response413or415::TooLarge(m)) => return refuse(sink, 413, m),
-        Err(Response413or415::Unsupported(m)) => return refuse(sink, 415, m),
-        Err(Response413or415::Bad(m)) => return refuse(sink, 400, m),
+        Err(Response413or415::TooLarge(m)) => {
+            return refuse(&sink, StatusCode::PAYLOAD_TOO_LARGE, m)
+        }
+        Err(Response413or415::Unsupported(m)) => {
+            return refuse(&sink, StatusCode::UNSUPPORTED_MEDIA_TYPE, m)
+        }
+        Err(Response413or415::Bad(m)) => return refuse(&sink, StatusCode::BAD_REQUEST, m),
     };
     let request = match decode(enc, &raw) {
         Ok(r) => r,
-        Err(m) => return refuse(sink, 400, m),
+        Err(m) => return refuse(&sink, StatusCode::BAD_REQUEST, m),
     };
     let spans: usize = request
         .resource_spans
@@ -242,25 +230,54 @@ fn traces(
     if !request.resource_spans.is_empty() {
         let mut line = match serde_json::to_vec(&request) {
             Ok(l) => l,
-            Err(e) => return refuse(sink, 500, format!("cannot encode the batch as JSON: {e}")),
+            Err(e) => {
+                return refuse(
+                    &sink,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("cannot encode the batch as JSON: {e}"),
+                )
+            }
         };
         line.push(b'\n');
-        if let Err(e) = append(sink, &line) {
-            eprintln!("error: {}: cannot append a batch: {e}", sink.path.display());
-            return refuse(sink, 500, format!("cannot write the batch: {e}"));
+        let s2 = Arc::clone(&sink);
+        let written = tokio::task::spawn_blocking(move || append(&s2, &line)).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                eprintln!("error: {}: cannot append a batch: {e}", sink.path.display());
+                return refuse(
+                    &sink,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("cannot write the batch: {e}"),
+                );
+            }
+            Err(e) => {
+                return refuse(
+                    &sink,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the write task failed: {e}"),
+                )
+            }
         }
     }
     sink.counters.accepted.fetch_add(1, Ordering::Relaxed);
     sink.counters
         .spans
         .fetch_add(spans as u64, Ordering::Relaxed);
+    let response = ExportTraceServiceResponse::default();
     match enc {
-        Encoding::Protobuf => Reply::new(
-            200,
-            "application/x-protobuf",
-            ExportTraceServiceResponse::default().encode_to_vec(),
-        ),
-        Encoding::Json => Reply::new(200, "application/json", "{}"),
+        Encoding::Protobuf => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/x-protobuf")],
+            response.encode_to_vec(),
+        )
+            .into_response(),
+        Encoding::Json => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            "{}".to_string(),
+        )
+            .into_response(),
     }
 }
 
@@ -300,15 +317,17 @@ pub fn serve(
         source,
     })?;
     let counters = Arc::new(Counters::default());
-    let sink = Sink {
+    let sink = Arc::new(Sink {
         file: Mutex::new(file),
         path: out.to_path_buf(),
         max_body,
         counters: Arc::clone(&counters),
-    };
-    let running = Running::start(bind, workers, move |req| {
-        (respond(&sink, req), Instant::now())
-    })?;
+    });
+    let router = Router::new()
+        .route("/v1/traces", post(traces))
+        .layer(DefaultBodyLimit::disable()) // read_capped enforces the cap
+        .with_state(sink);
+    let running = Running::start(bind, workers, router)?;
     Ok((running, counters, dropped))
 }
 

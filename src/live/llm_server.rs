@@ -24,11 +24,15 @@
 //! clicks among the buttons that lead to known pages (all buttons when none does).
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
 use rand::Rng;
 use serde_json::{json, Value};
 
@@ -36,7 +40,7 @@ pub mod replay;
 
 use replay::Replay;
 
-use super::server::{header, path_of, Reply, Running};
+use super::server::Running;
 use super::site_server::{label, page_of_path};
 use super::LiveError;
 use crate::sim::draft::Draft;
@@ -341,17 +345,24 @@ impl LlmStandIn {
         auth: Option<&str>,
         body: &[u8],
     ) -> (u16, Value, Duration) {
+        let error = |code: u16, m: String| {
+            (
+                code,
+                json!({"error": {"message": m, "type": "invalid_request_error"}}),
+                Duration::ZERO,
+            )
+        };
         if let Some(k) = &self.require_key {
             if auth != Some(format!("Bearer {k}").as_str()) {
-                return api_error(401, "missing or wrong API key".into());
+                return error(401, "missing or wrong API key".into());
             }
         }
         if !post || !path.ends_with("/chat/completions") {
-            return api_error(404, format!("no route {path} (POST .../chat/completions)"));
+            return error(404, format!("no route {path} (POST .../chat/completions)"));
         }
         let v: Value = match serde_json::from_slice(body) {
             Ok(v) => v,
-            Err(e) => return api_error(400, format!("the body is not JSON: {e}")),
+            Err(e) => return error(400, format!("the body is not JSON: {e}")),
         };
         let model = v.get("model").and_then(Value::as_str).unwrap_or("");
         let messages = v
@@ -360,7 +371,7 @@ impl LlmStandIn {
             .cloned()
             .unwrap_or_default();
         let Some(shown) = self.read_prompt(&messages, ix) else {
-            return api_error(
+            return error(
                 400,
                 "the prompt shows no page of this site (no `URL:` line naming /p/N)".into(),
             );
@@ -370,7 +381,7 @@ impl LlmStandIn {
         } else if let (true, Some(d)) = (model == self.draft_model, &self.draft) {
             self.draft_reply(d, &shown)
         } else {
-            return api_error(404, format!("the model `{model}` does not exist"));
+            return error(404, format!("the model `{model}` does not exist"));
         };
         let prompt_tokens = body.len() as u64 / 4;
         let reply = json!({
@@ -388,44 +399,37 @@ impl LlmStandIn {
     }
 }
 
-/// An error in the API's format, answered at once.
-fn api_error(code: u16, message: String) -> (u16, Value, Duration) {
-    let v = json!({"error": {"message": message, "type": "invalid_request_error"}});
-    (code, v, Duration::ZERO)
-}
+type Shared = Arc<(LlmStandIn, Index)>;
 
-/// Largest request body read, bytes; a larger one gets 413.
-pub const MAX_BODY: u64 = 2 << 20;
-
-/// The reply to `req` and when it is due.
-fn respond(st: &LlmStandIn, ix: &Index, req: &mut tiny_http::Request) -> (Reply, Instant) {
-    let arrived = Instant::now();
-    let mut body = Vec::new();
-    let read = req.as_reader().take(MAX_BODY + 1).read_to_end(&mut body);
-    let (code, v, delay) = if body.len() as u64 > MAX_BODY {
-        api_error(413, format!("the body is larger than {MAX_BODY} bytes"))
-    } else if let Err(e) = read {
-        api_error(400, format!("cannot read the body: {e}"))
-    } else {
-        let post = *req.method() == tiny_http::Method::Post;
-        st.answer(
-            ix,
-            post,
-            path_of(req.url()),
-            header(req, "Authorization"),
-            &body,
-        )
-    };
+async fn respond(
+    State(st): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let (code, v, delay) =
+        st.0.answer(&st.1, method == Method::POST, uri.path(), auth, &body);
+    tokio::time::sleep(delay).await;
+    let code = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
-        Reply::new(code, "application/json", v.to_string()),
-        arrived + delay,
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
     )
+        .into_response()
 }
 
 /// Starts serving `standin` on `bind`.
 pub fn serve(standin: LlmStandIn, bind: &str, workers: usize) -> Result<Running, LiveError> {
     let ix = standin.index();
-    Running::start(bind, workers, move |req| respond(&standin, &ix, req))
+    let router = Router::new()
+        .fallback(respond)
+        .with_state(Arc::new((standin, ix)));
+    Running::start(bind, workers, router)
 }
 
 #[cfg(test)]

@@ -10,11 +10,16 @@
 //! [`proxy`] serves a real site instead: a delaying reverse proxy in front of a web server.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
 
 pub mod proxy;
 
-use super::server::{path_of, Reply, Running};
+use super::server::Running;
 use super::LiveError;
 use crate::sim::dist::Dist;
 use crate::sim::rng::{Purpose, StreamKey};
@@ -117,35 +122,32 @@ impl SiteStandIn {
     }
 }
 
-const HTML: &str = "text/html; charset=utf-8";
-
-/// The reply to a request for `target` and when it is due.
-fn respond(st: &SiteStandIn, target: &str) -> (Reply, Instant) {
-    let now = Instant::now();
-    let path = path_of(target);
+async fn respond(State(st): State<Arc<SiteStandIn>>, uri: Uri) -> Response {
+    let html = [(header::CONTENT_TYPE, "text/html; charset=utf-8")];
+    let path = uri.path();
     match page_of_path(&st.site, path) {
         Some(p) if path == "/" => {
-            let redirect = Reply {
-                status: 302,
-                headers: vec![("Location", page_path(p))],
-                body: Vec::new(),
-            };
-            (redirect, now)
+            (StatusCode::FOUND, [(header::LOCATION, page_path(p))]).into_response()
         }
-        Some(p) => (
-            Reply::new(200, HTML, render(&st.site, p)),
-            now + st.delay(p),
-        ),
+        Some(p) => {
+            tokio::time::sleep(st.delay(p)).await;
+            (html, render(&st.site, p)).into_response()
+        }
         None => (
-            Reply::new(404, HTML, format!("<h1>no page at {}</h1>", escape(path))),
-            now,
-        ),
+            StatusCode::NOT_FOUND,
+            html,
+            format!("<h1>no page at {}</h1>", escape(path)),
+        )
+            .into_response(),
     }
 }
 
 /// Starts serving `standin` on `bind`.
 pub fn serve(standin: SiteStandIn, bind: &str, workers: usize) -> Result<Running, LiveError> {
-    Running::start(bind, workers, move |req| respond(&standin, req.url()))
+    let router = Router::new()
+        .fallback(respond)
+        .with_state(Arc::new(standin));
+    Running::start(bind, workers, router)
 }
 
 #[cfg(test)]

@@ -12,13 +12,16 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tiny_http::{Method, Request};
+use axum::extract::State;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
 use url::Url;
 
-use super::super::server::{Reply, Running};
+use super::super::server::Running;
 use super::super::LiveError;
 use crate::sim::dist::Dist;
 use crate::sim::rng::{Purpose, StreamKey};
@@ -30,12 +33,12 @@ pub const MAX_BODY: u64 = 64 << 20;
 const PROXY_TAG: u64 = 0x0070_726f_7879; // "proxy"
 
 /// Response headers passed through from the upstream (the length is recomputed).
-const PASSED: [&str; 5] = [
-    "Content-Type",
-    "Location",
-    "Last-Modified",
-    "ETag",
-    "Cache-Control",
+const PASSED: [HeaderName; 5] = [
+    header::CONTENT_TYPE,
+    header::LOCATION,
+    header::LAST_MODIFIED,
+    header::ETAG,
+    header::CACHE_CONTROL,
 ];
 
 /// What the proxy forwards to and how it delays.
@@ -62,7 +65,7 @@ pub struct Upstream {
     /// HTTP status.
     pub status: u16,
     /// Headers passed through (name, value).
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(HeaderName, String)>,
     /// The body.
     pub body: Vec<u8>,
 }
@@ -175,8 +178,8 @@ impl Proxy {
         let status = resp.status();
         let mut headers = Vec::new();
         for name in PASSED {
-            if let Some(v) = resp.header(name) {
-                let v = if name == "Location" {
+            if let Some(v) = resp.header(name.as_str()) {
+                let v = if name == header::LOCATION {
                     self.local_location(v)
                 } else {
                     v.to_string()
@@ -218,53 +221,59 @@ impl Proxy {
     }
 }
 
-fn bad_gateway(message: String) -> Reply {
+fn bad_gateway(message: String) -> Response {
     eprintln!("warning: {message}");
-    Reply::new(502, "text/plain; charset=utf-8", message)
+    (
+        StatusCode::BAD_GATEWAY,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message,
+    )
+        .into_response()
 }
 
-/// The reply to `req`, due `delay` after it arrived (or when the upstream answered, if later).
-fn respond(proxy: &Proxy, req: &Request) -> (Reply, Instant) {
+async fn respond(State(proxy): State<Arc<Proxy>>, method: Method, uri: Uri) -> Response {
     let arrived = Instant::now();
-    let head = *req.method() == Method::Head;
-    if *req.method() != Method::Get && !head {
-        let reply = Reply::new(
-            405,
-            "text/plain; charset=utf-8",
+    let head = method == Method::HEAD;
+    if method != Method::GET && !head {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
             "only GET and HEAD are forwarded\n",
         )
-        .with("Allow", "GET, HEAD");
-        return (reply, arrived);
+            .into_response();
     }
-    let target = req.url();
-    let delay = proxy.next_delay(target);
-    let reply = match proxy.forward(head, target) {
-        Ok(up) => {
-            let mut headers = up.headers;
-            if !headers.iter().any(|(name, _)| *name == "Content-Type") {
-                headers.push(("Content-Type", "application/octet-stream".to_string()));
-            }
-            Reply {
-                status: up.status,
-                headers,
-                body: up.body,
-            }
-        }
-        Err(m) => bad_gateway(m),
+    let target = uri
+        .path_and_query()
+        .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+    let delay = proxy.next_delay(&target);
+    let p = Arc::clone(&proxy);
+    let t = target.clone();
+    let fetched = tokio::task::spawn_blocking(move || p.forward(head, &t)).await;
+    tokio::time::sleep_until((arrived + delay).into()).await;
+    let up = match fetched {
+        Ok(Ok(up)) => up,
+        Ok(Err(m)) => return bad_gateway(m),
+        Err(e) => return bad_gateway(format!("forwarding {target} failed: {e}")),
     };
-    (reply, arrived + delay)
+    let status = StatusCode::from_u16(up.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut resp = (status, up.body).into_response();
+    for (name, v) in up.headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            resp.headers_mut().insert(name, v);
+        }
+    }
+    resp
 }
 
-/// Starts the proxy on `bind`. An upstream fetch holds a worker while it lasts; the delay
-/// after it holds none.
+/// Starts the proxy on `bind`.
 pub fn serve(proxy: Proxy, bind: &str, workers: usize) -> Result<Running, LiveError> {
-    Running::start(bind, workers, move |req| respond(&proxy, req))
+    let router = Router::new().fallback(respond).with_state(Arc::new(proxy));
+    Running::start(bind, workers, router)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     #[test]
     fn delays_depend_on_seed_path_and_count_only() {
