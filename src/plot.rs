@@ -174,12 +174,17 @@ pub(crate) fn render_rgb(fig: &impl Figure, stem: &str) -> Result<Vec<u8>, PlotE
     Ok(buf)
 }
 
-/// Encodes RGB pixels as PNG.
+/// Encodes RGB pixels as PNG (fast deflate, adaptive filters).
 fn encode_png(rgb: &[u8], (w, h): (u32, u32), stem: &str) -> Result<Vec<u8>, PlotError> {
-    use image::ImageEncoder;
     let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(rgb, w, h, image::ColorType::Rgb8)
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::FilterType::Sub);
+    enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+    enc.write_header()
+        .and_then(|mut writer| writer.write_image_data(rgb))
         .map_err(|e| draw_error(stem, e))?;
     Ok(out)
 }

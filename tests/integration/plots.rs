@@ -41,18 +41,53 @@ fn texts(svg: &str) -> Vec<String> {
         .collect()
 }
 
+/// An 8-bit RGB PNG as written by `specsim plot`, decoded.
+struct Rgb {
+    w: u32,
+    h: u32,
+    pixels: Vec<u8>,
+}
+
+impl Rgb {
+    fn read(path: &Path) -> Rgb {
+        let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+            .read_info()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let info = reader
+            .next_frame(&mut pixels)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            (info.color_type, info.bit_depth),
+            (png::ColorType::Rgb, png::BitDepth::Eight),
+            "{}",
+            path.display()
+        );
+        pixels.truncate(info.buffer_size());
+        Rgb {
+            w: info.width,
+            h: info.height,
+            pixels,
+        }
+    }
+
+    fn get_pixel(&self, x: u32, y: u32) -> [u8; 3] {
+        let i = (y as usize * self.w as usize + x as usize) * 3;
+        [self.pixels[i], self.pixels[i + 1], self.pixels[i + 2]]
+    }
+}
+
 /// Pixels within 12 of `color` (per channel) in the central 60 % of the PNG at `path`,
 /// i.e. inside the plot area, away from titles and legends at the edges.
 fn pixels_of(path: &Path, color: (u8, u8, u8)) -> usize {
-    let img = image::open(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .to_rgb8();
-    let (w, h) = img.dimensions();
+    let img = Rgb::read(path);
+    let (w, h) = (img.w, img.h);
     let near = |a: u8, b: u8| (a as i32 - b as i32).abs() <= 12;
     let mut n = 0;
     for y in h / 5..h * 4 / 5 {
         for x in w / 5..w * 3 / 5 {
-            let p = img.get_pixel(x, y).0;
+            let p = img.get_pixel(x, y);
             if near(p[0], color.0) && near(p[1], color.1) && near(p[2], color.2) {
                 n += 1;
             }
@@ -210,9 +245,9 @@ fn sweep_figures_have_lines_bands_and_a_heatmap() {
         assert!(m.contains(t), "heatmap svg lacks {t:?}");
     }
     let png = dir.path().join("heatmap_speedup_cache_capacity_width.png");
-    let img = image::open(&png).unwrap().to_rgb8();
-    let (w, hgt) = img.dimensions();
-    let centre = img.get_pixel(w * 2 / 5, hgt / 2).0;
+    let img = Rgb::read(&png);
+    let (w, hgt) = (img.w, img.h);
+    let centre = img.get_pixel(w * 2 / 5, hgt / 2);
     assert_ne!(centre, [255, 255, 255], "heatmap centre is background");
 }
 
