@@ -1,8 +1,8 @@
-//! Throughput of the simulator, per core: everything one replication does for its policy set
-//! (the workload's trajectories and arrivals, the samples shared by its policies, every
-//! policy's run and its metrics), timed as one unit on a simulator reused across
-//! replications as `specsim run` reuses one per worker, so events/s and iterations/s are what
-//! a sweep or a `specsim run` gets. An event is one delivery of the event loop (every fetch
+//! Throughput of the simulator, per core: everything the replications of a workload do for
+//! their policy set (each workload's trajectories and arrivals, the samples shared by its
+//! policies, every policy's run and its metrics), every replication of the scenario one after
+//! another as one unit, on a simulator reused across replications as `specsim run` reuses one
+//! per worker, so events/s and iterations/s are what a sweep or a `specsim run` gets. An event is one delivery of the event loop (every fetch
 //! completion counts, observed or not). Also the raw engine (push then pop).
 //!
 //! Workloads:
@@ -74,19 +74,32 @@ fn counts(sim: &mut Sim<'_>, sc: &Scenario, r: u32) -> (u64, u64) {
         .fold((0, 0), |(e, i), m| (e + m.events, i + m.iterations))
 }
 
+/// Events and iterations of replications `0..n`, summed over their policies.
+fn counts_of(sim: &mut Sim<'_>, sc: &Scenario, n: u32) -> (u64, u64) {
+    (0..n).fold((0, 0), |(e, i), r| {
+        let (de, di) = counts(sim, sc, r);
+        (e + de, i + di)
+    })
+}
+
+/// One unit of work is every replication of the workload, one after another on one
+/// simulator: distinct workloads, as `specsim run` meets them (repeating one replication
+/// would let caches and branch predictors learn it).
 fn replications(c: &mut Criterion) {
     for (name, sc) in workloads() {
         let mut sim = simulator(&sc);
-        let (events, iterations) = counts(&mut sim, &sc, 0);
-        let mut g = c.benchmark_group(format!("{name}_replication"));
+        let n = sc.replications;
+        let (events, iterations) = counts_of(&mut sim, &sc, n);
+        let run_all = |sim: &mut Sim<'_>| {
+            for r in 0..n {
+                std::hint::black_box(run_replication_with(sim, &sc, r));
+            }
+        };
+        let mut g = c.benchmark_group(format!("{name}_replications"));
         g.throughput(Throughput::Elements(events));
-        g.bench_function("events", |b| {
-            b.iter(|| std::hint::black_box(run_replication_with(&mut sim, &sc, 0)))
-        });
+        g.bench_function("events", |b| b.iter(|| run_all(&mut sim)));
         g.throughput(Throughput::Elements(iterations));
-        g.bench_function("iterations", |b| {
-            b.iter(|| std::hint::black_box(run_replication_with(&mut sim, &sc, 0)))
-        });
+        g.bench_function("iterations", |b| b.iter(|| run_all(&mut sim)));
         g.finish();
     }
 }

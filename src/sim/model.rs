@@ -375,6 +375,19 @@ impl SpecCache {
         sessions.saturating_add(iterations.saturating_mul(per_iteration))
     }
 
+    /// Forgets the fetches asked for so far, so that the next session's fetch ids start
+    /// again from 0 and its fetch table stays as small as one session's. Only for a driver
+    /// that runs sessions alone, between two sessions: nothing then refers to an ended
+    /// session's fetches (its cache, if any, is its own and is only counted by
+    /// [`SpecCache::finish`], which reads entries, not fetches).
+    pub fn forget_fetches(&mut self) {
+        debug_assert!(
+            !self.pool.has_queued(),
+            "sessions that run alone queue nothing"
+        );
+        self.fetches.clear();
+    }
+
     /// Reacts to one event.
     #[inline]
     pub fn handle<C: Context, W: World<C>>(&mut self, ev: Event, cx: &mut C, w: &mut W) {

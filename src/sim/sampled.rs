@@ -123,6 +123,11 @@ impl<'a> SampledWorld<'a> {
         self.tally
     }
 
+    /// Forgets the durations of the fetches so far, with [`SpecCache::forget_fetches`].
+    pub fn forget_fetches(&mut self) {
+        self.durations.clear();
+    }
+
     /// Gives the fetch-duration buffer back for reuse.
     pub fn into_buffer(self) -> Vec<Nanos> {
         self.durations
@@ -640,11 +645,15 @@ impl<'m> Sim<'m> {
             }
             (self.engine.events_processed(), self.engine.now())
         } else {
-            // Independent sessions: each alone on a small queue, from arrival to end.
+            // Independent sessions: each alone on a small queue, from arrival to end, with a
+            // fetch table of its own fetches only (a working set of one session, whatever
+            // their number).
             let (mut events, mut end) = (0, SimTime::ZERO);
             let q = &mut self.small;
             for (s, &at) in work.arrivals.iter().enumerate() {
                 q.reset();
+                self.rules.forget_fetches();
+                world.forget_fetches();
                 q.schedule_at(at, Event::Arrive(s as SessionId));
                 while let Some((_, ev)) = q.pop() {
                     self.rules.handle(ev, q, &mut world);
