@@ -632,11 +632,22 @@ impl<'m> Sim<'m> {
         let m = self.rules.metrics_mut();
         m.iteration_latencies.plan(iterations, self.pooled_runs);
         m.session_latencies.plan(n, self.pooled_runs);
+        let alone = !(self.sessions_interact(policy) || self.recording);
+        // Room for the fetches the table holds at once: one session's when sessions run
+        // alone (they forget the ended sessions' fetches), else the run's.
+        let room = if alone {
+            let longest = work.trajectories.iter().map(|t| t.iterations());
+            self.rules
+                .expected_fetches(policy, 1, longest.max().unwrap_or(0))
+        } else {
+            self.rules.expected_fetches(policy, n, iterations)
+        };
+        self.rules.reserve_fetches(room);
         let mut durations = std::mem::take(&mut self.durations);
         durations.clear();
-        durations.reserve(self.rules.expected_fetches(policy, n, iterations));
+        durations.reserve(room);
         let mut world = SampledWorld::with_shared(self.model, work, shared, durations);
-        let (events, end) = if self.sessions_interact(policy) || self.recording {
+        let (events, end) = if !alone {
             for (s, &at) in work.arrivals.iter().enumerate() {
                 self.engine.schedule_at(at, Event::Arrive(s as SessionId));
             }
