@@ -2,8 +2,9 @@
 //! their policy set (each workload's trajectories and arrivals, the samples shared by its
 //! policies, every policy's run and its metrics), every replication of the scenario one after
 //! another as one unit, on a simulator reused across replications as `specsim run` reuses one
-//! per worker, so events/s and iterations/s are what a sweep or a `specsim run` gets. An event is one delivery of the event loop (every fetch
-//! completion counts, observed or not). Also the raw engine (push then pop).
+//! per worker, so events/s and iterations/s are what a sweep or a `specsim run` gets. An
+//! event is one delivery of the event loop (every fetch completion counts, observed or not).
+//! Also the raw engine (push then pop).
 //!
 //! Workloads:
 //! - `default`: the embedded default scenario (50 sessions of 3-10 iterations, five policies);

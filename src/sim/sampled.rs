@@ -161,7 +161,11 @@ impl<'a> SampledWorld<'a> {
     /// The one place where a value is replayed when the trace recorded it and drawn from
     /// `draw` otherwise.
     #[inline]
-    fn replayed_or_drawn<T>(&mut self, recorded: Option<T>, draw: impl FnOnce(&Self) -> T) -> T {
+    fn replayed_or_drawn<T>(
+        &mut self,
+        recorded: Option<T>,
+        draw: impl FnOnce(&mut Self) -> T,
+    ) -> T {
         match recorded {
             Some(v) => {
                 self.tally.replayed += 1;
@@ -177,10 +181,6 @@ impl<'a> SampledWorld<'a> {
     /// The fetch time of `page` when session `s` fetches it for step `step`: the recorded time
     /// when the trace fetched that very page at that step, else drawn.
     pub fn fetch_latency(&mut self, s: SessionId, page: PageId, step: u32) -> Nanos {
-        let slot = &mut self.fetch_steps[s as usize];
-        if slot.0 != step {
-            *slot = (step, self.fetch_keys[s as usize].step(u64::from(step)));
-        }
         let traj = self.trajectory(s);
         let recorded = match step {
             _ if !self.traced => None,
@@ -192,18 +192,18 @@ impl<'a> SampledWorld<'a> {
                 .and_then(|st| st.recorded.as_ref())
                 .and_then(|r| r.fetch),
         };
-        if recorded.is_none() {
-            if let Some(sh) = self.shared {
-                if sh.visited(self.work.trajectories, s, step) == Some(page) {
-                    self.tally.drawn += 1;
+        self.replayed_or_drawn(recorded, |w| {
+            if let Some(sh) = w.shared {
+                if sh.visited(w.work.trajectories, s, step) == Some(page) {
                     return sh.visit_fetch[sh.at(s, step)];
                 }
             }
-        }
-        self.replayed_or_drawn(recorded, |w| {
-            let (at, key) = w.fetch_steps[s as usize];
-            debug_assert_eq!(at, step, "the step key was set");
-            draw_fetch_by(w.model, key, page)
+            // The step's key is derived once for the prefetches of an iteration.
+            let slot = &mut w.fetch_steps[s as usize];
+            if slot.0 != step {
+                *slot = (step, w.fetch_keys[s as usize].step(u64::from(step)));
+            }
+            draw_fetch_by(w.model, slot.1, page)
         })
     }
 

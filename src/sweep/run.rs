@@ -189,7 +189,7 @@ fn batch_rows(sweep: &Sweep, chunk: &[&Cell]) -> Vec<Result<Vec<Value>, SweepErr
         chunk.par_iter().map(|c| cell_scenario(sweep, c)).collect();
     // Families with two or more members whose preparation fits the budget, in order of
     // their first cell; every other cell runs alone.
-    let mut families: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut families: Vec<(String, Vec<(usize, &Scenario)>)> = Vec::new();
     for (i, c) in chunk.iter().enumerate() {
         let Ok(sc) = &scenarios[i] else { continue };
         let Some(key) = sweep.family(c) else { continue };
@@ -197,25 +197,21 @@ fn batch_rows(sweep: &Sweep, chunk: &[&Cell]) -> Vec<Result<Vec<Value>, SweepErr
             continue;
         }
         match families.iter_mut().find(|f| f.0 == key) {
-            Some(f) => f.1.push(i),
-            None => families.push((key, vec![i])),
+            Some(f) => f.1.push((i, sc)),
+            None => families.push((key, vec![(i, sc)])),
         }
     }
     families.retain(|f| f.1.len() > 1);
     let mut rows: Vec<Option<Result<Vec<Value>, SweepError>>> =
         (0..chunk.len()).map(|_| None).collect();
     for (_, members) in &families {
-        let scs: Vec<&Scenario> = members
-            .iter()
-            .filter_map(|&i| scenarios[i].as_ref().ok())
-            .collect();
+        let scs: Vec<&Scenario> = members.iter().map(|&(_, sc)| sc).collect();
         let family = runner::Family::prepare(&scs);
         let done: Vec<Vec<Value>> = members
             .par_iter()
-            .zip(scs.par_iter())
-            .map(|(&i, sc)| rows_of(chunk[i], sc, &family.run(sc)))
+            .map(|&(i, sc)| rows_of(chunk[i], sc, &family.run(sc)))
             .collect();
-        for (&i, r) in members.iter().zip(done) {
+        for (&(i, _), r) in members.iter().zip(done) {
             rows[i] = Some(Ok(r));
         }
     }
