@@ -58,10 +58,10 @@ pub struct TuneArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Replications per configuration (default: the scenario's; >= 2).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
     replications: Option<u32>,
-    /// Sessions per replication (default: the scenario's).
-    #[arg(long)]
+    /// Sessions per replication (default: the scenario's; >= 1).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     sessions: Option<u32>,
     /// Directory for the sweep (sweep.json, sweep/) and tune.json (default: a temporary
     /// directory, removed at the end).

@@ -374,6 +374,17 @@ fn bad_inputs_are_named_and_exit_2() {
         2,
         "give --target-speedup X",
     );
+    // Named as the flags they are, not as every draft case the sweep would build.
+    fails(
+        tune_cmd(&sc).args(target).args(["--sessions", "0"]),
+        2,
+        "invalid value '0' for '--sessions <SESSIONS>': 0 is not in 1..",
+    );
+    fails(
+        tune_cmd(&sc).args(target).args(["--replications", "1"]),
+        2,
+        "invalid value '1' for '--replications <REPLICATIONS>': 1 is not in 2..",
+    );
     // Catalogues: a negative price, a field of the wrong type, a missing profile, not JSON.
     let good: Value = serde_json::from_str(&std::fs::read_to_string(catalogue()).unwrap()).unwrap();
     let write = |name: &str, v: &Value| {
