@@ -22,7 +22,7 @@
 
 use criterion::{BatchSize, Criterion, Throughput};
 use serde_json::{json, Value};
-use specsim::runner::run_replication_with;
+use specsim::runner::{run_replication_with, simulator};
 use specsim::scenario::{Scenario, ScenarioFile, DEFAULT_SCENARIO};
 use specsim::sim::engine::Engine;
 use specsim::sim::sampled::Sim;
@@ -59,13 +59,6 @@ fn workloads() -> Vec<(&'static str, Scenario)> {
             }),
         ),
     ]
-}
-
-/// A simulator as `specsim run` keeps one per worker, reused across replications.
-fn simulator(sc: &Scenario) -> Sim<'_> {
-    let mut sim = Sim::new(&sc.model);
-    sim.pool_runs(u64::from(sc.replications));
-    sim
 }
 
 /// Events and iterations of replication `r`, summed over its policies.

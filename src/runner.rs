@@ -119,20 +119,22 @@ pub fn run_replication_with(sim: &mut Sim<'_>, scenario: &Scenario, r: u32) -> V
     Prepared::new(scenario, r).run(sim, scenario, None)
 }
 
-/// A simulator of `scenario`'s model, as each rayon job keeps one.
-fn simulator(scenario: &Scenario) -> Sim<'_> {
+/// A simulator of `scenario`'s model, as each rayon job keeps one, reused across
+/// replications.
+pub fn simulator(scenario: &Scenario) -> Sim<'_> {
     let mut sim = Sim::new(&scenario.model);
     sim.pool_runs(u64::from(scenario.replications));
     sim
 }
 
 /// Scenarios that differ only in how they prefetch (cache, width, drafts, fetcher, lookup
-/// cost: what [`crate::sweep`] calls a family, e.g. the cells of a sweep over those
-/// fields) walk the same workloads and read the same shared samples, and those whose
+/// cost, policies: what [`crate::sweep`] calls a family, e.g. the cells of a sweep over
+/// those fields) walk the same workloads and read the same shared samples, and those whose
 /// baseline rules are equal (see [`baseline_rules`]) get the same `none` runs. A family
 /// prepares each replication once, and runs `none` once per distinct baseline; its members
 /// then run only their other policies. Results are those of [`run`] on each member, byte for
-/// byte (`tests/integration/determinism.rs`).
+/// byte (`sweep::cells_sharing_a_family_give_the_rows_they_give_alone` in
+/// `tests/integration/sweep.rs`).
 #[derive(Debug)]
 pub struct Family {
     prepared: Vec<Prepared>,

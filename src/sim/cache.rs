@@ -334,7 +334,7 @@ impl<V> Cache<V, AnyEviction> {
     }
 
     /// [`Cache::with_kind`] with room allocated at once for `expected` entries (at most the
-    /// capacity and [`ROOM_MAX`]): caches are created by the thousand (one per session, and
+    /// capacity and 1,024): caches are created by the thousand (one per session, and
     /// a sweep builds new ones for every cell), and growing each slot by slot cost more than
     /// their whole use; room for entries never stored would only cost memory.
     pub fn with_room(capacity: usize, kind: EvictionKind, expected: usize) -> Self {
