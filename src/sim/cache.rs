@@ -52,7 +52,7 @@ impl OrderList {
     pub fn push_front(&mut self, slot: u32) {
         let s = slot as usize;
         if s >= self.links.len() {
-            self.links.resize(s + 1, [NIL; 2]);
+            self.grow(s + 1);
         }
         self.links[s] = [NIL, self.head];
         match self.links.get_mut(self.head as usize) {
@@ -60,6 +60,14 @@ impl OrderList {
             None => self.tail = slot, // the list was empty (head is NIL)
         }
         self.head = slot;
+    }
+
+    /// Room for slots `0..n`: rare (caches are created with room for their entries), so
+    /// kept out of line to let `push_front` inline where it is used.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, n: usize) {
+        self.links.resize(n, [NIL; 2]);
     }
 
     /// Unlinks `slot`.

@@ -35,11 +35,14 @@ pub fn secs_to_nanos(secs: f64) -> Nanos {
 /// `x.round() as u64` for `0 <= x < 2^63` without the call to libm's `round` (a hot path:
 /// every sampled latency passes here). Exact: `x as u64` truncates, the truncation is a
 /// float exactly, and `x - trunc(x)` is exact (both share `x`'s exponent, or `x` is an
-/// integer past 2^52), so ties round away from zero as `round` does.
+/// integer past 2^52), so ties round away from zero as `round` does. The conversions go
+/// through `i64`, exact on this range: one instruction each way on x86-64, where the
+/// unsigned ones take a branch and about ten.
 #[inline]
 pub fn round_non_negative(x: f64) -> u64 {
-    let n = x as u64;
-    n + u64::from(x - n as f64 >= 0.5)
+    debug_assert!((0.0..9.223_372_036_854_775_808e18).contains(&x), "{x} out of range");
+    let n = x as i64;
+    (n + i64::from(x - n as f64 >= 0.5)) as u64
 }
 
 /// Converts nanoseconds to seconds.
