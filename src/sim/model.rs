@@ -704,7 +704,9 @@ impl SpecCache {
     }
 
     /// A fetch of `page` for session `s` enters the cache (if there is one) and asks for a
-    /// slot.
+    /// slot. Inlined into its two callers (a miss and a prefetch): as a call it cost about
+    /// 2 % of the default scenario's instructions in register saves alone.
+    #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn new_fetch<C: Context, W: World<C>>(
         &mut self,
