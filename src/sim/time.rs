@@ -40,7 +40,7 @@ pub fn secs_to_nanos(secs: f64) -> Nanos {
 /// unsigned ones take a branch and about ten.
 #[inline]
 pub fn round_non_negative(x: f64) -> u64 {
-    debug_assert!((0.0..9.223_372_036_854_775_808e18).contains(&x), "{x} out of range");
+    debug_assert!((0.0..(1u64 << 63) as f64).contains(&x), "{x} out of range");
     let n = x as i64;
     (n + i64::from(x - n as f64 >= 0.5)) as u64
 }
