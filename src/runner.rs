@@ -70,19 +70,15 @@ impl Prepared {
     /// Walks the workload of replication `r` of `scenario` and draws its shared samples.
     pub fn new(scenario: &Scenario, r: u32) -> Self {
         let (trajectories, arrivals, key) = workload(scenario, r);
-        let work = Workload {
-            trajectories: &trajectories,
-            arrivals: &arrivals,
-            key,
-        };
-        // The samples every policy reads, drawn once (the same numbers each would draw).
-        let shared = Shared::draw(&scenario.model, work);
-        Prepared {
+        let mut p = Prepared {
             trajectories,
             arrivals,
             key,
-            shared,
-        }
+            shared: Shared::default(),
+        };
+        // The samples every policy reads, drawn once (the same numbers each would draw).
+        p.shared = Shared::draw(&scenario.model, p.work());
+        p
     }
 
     /// The workload, for the simulator.

@@ -564,8 +564,9 @@ fn slurm_ids_are_explained_and_the_help_example_is_true() {
 
 /// Under shared seeds, cells that differ only in prefetching parameters share their prepared
 /// replications and, where their baseline rules agree, their `none` runs
-/// (`runner::Family`): every row equals the one the cell gives run on its own. The grid has two families (`agent.back_prob`),
-/// each with two baselines (`fetcher.slots`), plus axes the families share.
+/// (`runner::Family`): every row equals the one the cell gives run on its own. The grid has
+/// two families (`agent.back_prob`), each with two baselines (`fetcher.slots`), plus axes the
+/// families share.
 #[test]
 fn cells_sharing_a_family_give_the_rows_they_give_alone() {
     use specsim::scenario::ScenarioFile;
