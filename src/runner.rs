@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use crate::scenario::Scenario;
+use crate::scenario::{limits, Scenario};
 use crate::sim::metrics::RunMetrics;
 use crate::sim::model::Rules;
 use crate::sim::policy::Policy;
@@ -90,21 +90,12 @@ impl Prepared {
         }
     }
 
-    /// Runs every policy of `scenario` on this replication, taking the `none` run from
-    /// `baseline` when given (see [`Family`]).
-    fn run(
-        &self,
-        sim: &mut Sim<'_>,
-        scenario: &Scenario,
-        baseline: Option<&RunMetrics>,
-    ) -> Vec<RunMetrics> {
+    /// Runs every policy of `scenario` on this replication.
+    fn run(&self, sim: &mut Sim<'_>, scenario: &Scenario) -> Vec<RunMetrics> {
         scenario
             .policies
             .iter()
-            .map(|&p| match (p, baseline) {
-                (Policy::None, Some(b)) => b.clone(),
-                _ => sim.run_shared(p, self.work(), &self.shared).clone(),
-            })
+            .map(|&p| sim.run_shared(p, self.work(), &self.shared).clone())
             .collect()
     }
 }
@@ -112,7 +103,7 @@ impl Prepared {
 /// Runs replication `r` of every policy on `sim` (a simulator of `scenario.model`, reused
 /// across replications so that its allocations are too).
 pub fn run_replication_with(sim: &mut Sim<'_>, scenario: &Scenario, r: u32) -> Vec<RunMetrics> {
-    Prepared::new(scenario, r).run(sim, scenario, None)
+    Prepared::new(scenario, r).run(sim, scenario)
 }
 
 /// A simulator of `scenario`'s model, as each rayon job keeps one, reused across
@@ -125,85 +116,141 @@ pub fn simulator(scenario: &Scenario) -> Sim<'_> {
 
 /// Scenarios that differ only in how they prefetch (cache, width, drafts, fetcher, lookup
 /// cost, policies: what [`crate::sweep`] calls a family, e.g. the cells of a sweep over
-/// those fields) walk the same workloads and read the same shared samples, and those whose
-/// baseline rules are equal (see [`baseline_rules`]) get the same `none` runs. A family
-/// prepares each replication once, and runs `none` once per distinct baseline; its members
-/// then run only their other policies. Results are those of [`run`] on each member, byte for
-/// byte (`sweep::cells_sharing_a_family_give_the_rows_they_give_alone` in
+/// those fields) walk the same workloads and read the same shared samples; and two members
+/// whose rules agree on everything a policy reads (see [`run_rules`]) get the same runs of
+/// that policy. A family prepares each replication once, runs each such policy once per
+/// distinct rules that two or more members share, and its members then run only what is
+/// left (`speccache`, and runs no other member shares). Results are those of [`run`] on each
+/// member, byte for byte (`sweep::cells_sharing_a_family_give_the_rows_they_give_alone` in
 /// `tests/integration/sweep.rs`).
 #[derive(Debug)]
 pub struct Family {
     prepared: Vec<Prepared>,
-    /// Per distinct baseline, its `none` run of each replication.
-    baselines: Vec<(Rules, Vec<RunMetrics>)>,
+    /// Per shared run: its policy, its rules as [`run_rules`] gives them, and its run of
+    /// each replication.
+    shared: Vec<(Policy, Rules, Vec<RunMetrics>)>,
 }
 
-/// The rules a `none` run depends on: a run without a cache or prefetches never reads the
-/// others, so they are set to fixed values.
-pub fn baseline_rules(rules: &Rules) -> Rules {
-    Rules {
-        width: 1,
-        cache_capacity: 0,
-        eviction: Default::default(),
-        shared_cache: false,
+/// The rules a run of `policy` depends on, with those its code never reads set to fixed
+/// values, so that two members of a family whose runs of `policy` are the same have equal
+/// `run_rules`:
+/// - `none` has no cache and no prefetches: only the fetcher's rules count;
+/// - `cache` never prefetches: the prefetch width does not count either;
+/// - `oracle` prefetches the one page the target will visit, `random` `width` random links:
+///   neither calls a draft, so the drafts and the order of their lists do not count (nor
+///   does the width for `oracle`: it sizes allocations only).
+///
+/// `None` for `speccache`: its runs read the drafts' latencies and accuracy, which are not
+/// rules, so they are never shared.
+pub fn run_rules(policy: Policy, rules: &Rules) -> Option<Rules> {
+    let no_drafts = Rules {
         list_order: Default::default(),
-        lookup_cost: 0,
         drafts: 0,
         ..*rules
+    };
+    match policy {
+        Policy::None => Some(Rules {
+            width: 1,
+            cache_capacity: 0,
+            eviction: Default::default(),
+            shared_cache: false,
+            lookup_cost: 0,
+            ..no_drafts
+        }),
+        Policy::Cache | Policy::Oracle => Some(Rules {
+            width: 1,
+            ..no_drafts
+        }),
+        Policy::Random => Some(no_drafts),
+        Policy::Speccache => None,
     }
 }
 
 impl Family {
     /// Prepares the replications of `members` (scenarios of one family: the caller
-    /// guarantees that they differ only in prefetching parameters) in parallel, and runs
-    /// `none` once for each baseline that two or more members share.
-    pub fn prepare(members: &[&Scenario]) -> Family {
+    /// guarantees that they differ only in prefetching parameters) in parallel, and runs once
+    /// each policy run that two or more members share, in order of first use, as long as
+    /// their latency lists fit in `max_shared_bytes` (the others run in each member).
+    pub fn prepare(members: &[&Scenario], max_shared_bytes: u64) -> Family {
         let first = members[0];
         let prepared: Vec<Prepared> = (0..first.replications)
             .into_par_iter()
             .map(|r| Prepared::new(first, r))
             .collect();
-        // Every scenario runs `none` (its first policy, the baseline).
-        let mut classes: Vec<(Rules, &Scenario, usize)> = Vec::new();
+        let mut classes: Vec<(Policy, Rules, &Scenario, usize)> = Vec::new();
         for &m in members {
-            let b = baseline_rules(&m.model.rules);
-            match classes.iter_mut().find(|c| c.0 == b) {
-                Some(c) => c.2 += 1,
-                None => classes.push((b, m, 1)),
+            for &p in &m.policies {
+                let Some(rules) = run_rules(p, &m.model.rules) else {
+                    continue;
+                };
+                match classes.iter_mut().find(|c| c.0 == p && c.1 == rules) {
+                    Some(c) => c.3 += 1,
+                    None => classes.push((p, rules, m, 1)),
+                }
             }
         }
-        let baselines = classes
-            .into_iter()
-            .filter(|c| c.2 > 1)
-            .map(|(b, sc, _)| {
+        let mut budget = max_shared_bytes;
+        classes.retain(|c| {
+            let bytes = limits::run_bytes(c.2);
+            let keep = c.3 > 1 && bytes <= budget;
+            if keep {
+                budget -= bytes;
+            }
+            keep
+        });
+        let shared = classes
+            .into_par_iter()
+            .map(|(p, rules, sc, _)| {
                 let runs = prepared
                     .par_iter()
                     .map_init(
                         || simulator(sc),
-                        |sim, p| sim.run_shared(Policy::None, p.work(), &p.shared).clone(),
+                        |sim, r| sim.run_shared(p, r.work(), &r.shared).clone(),
                     )
                     .collect();
-                (b, runs)
+                (p, rules, runs)
             })
             .collect();
-        Family {
-            prepared,
-            baselines,
-        }
+        Family { prepared, shared }
+    }
+
+    /// How many policy runs of each replication the family shares among its members.
+    pub fn shared_runs(&self) -> usize {
+        self.shared.len()
     }
 
     /// Runs `member` (one of the scenarios this family was prepared for) on the prepared
     /// replications: the same outcome as [`run`].
     pub fn run(&self, member: &Scenario) -> Outcome {
-        let b = baseline_rules(&member.model.rules);
-        let baseline = self.baselines.iter().find(|c| c.0 == b).map(|c| &c.1);
+        // Per policy of the member, its shared runs if any.
+        let shared: Vec<Option<&Vec<RunMetrics>>> = member
+            .policies
+            .iter()
+            .map(|&p| {
+                let rules = run_rules(p, &member.model.rules)?;
+                self.shared
+                    .iter()
+                    .find(|c| c.0 == p && c.1 == rules)
+                    .map(|c| &c.2)
+            })
+            .collect();
         let runs = self
             .prepared
             .par_iter()
             .enumerate()
             .map_init(
                 || simulator(member),
-                |sim, (r, p)| p.run(sim, member, baseline.map(|b| &b[r])),
+                |sim, (r, p)| {
+                    member
+                        .policies
+                        .iter()
+                        .zip(&shared)
+                        .map(|(&policy, runs)| match runs {
+                            Some(runs) => runs[r].clone(),
+                            None => sim.run_shared(policy, p.work(), &p.shared).clone(),
+                        })
+                        .collect()
+                },
             )
             .collect();
         Outcome {
@@ -237,5 +284,47 @@ pub fn run_observed(scenario: &Scenario, done: impl Fn() + Sync) -> Outcome {
     Outcome {
         policies: scenario.policies.clone(),
         runs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{ScenarioFile, DEFAULT_SCENARIO};
+
+    fn member(width: u32, accuracy: f64) -> Scenario {
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT_SCENARIO).unwrap();
+        v["sessions"] = 6.into();
+        v["replications"] = 3.into();
+        v["width"] = width.into();
+        v["drafts"][0]["accuracy"] = serde_json::json!({"top1": accuracy});
+        Scenario::build(ScenarioFile::from_value(v, "t").unwrap(), "t", None).unwrap()
+    }
+
+    /// Two widths x two accuracies, five policies: `none`, `cache` and `oracle` are shared by
+    /// all four members, `random` by the two of each width, `speccache` by none (5 shared
+    /// runs); with no memory to keep them nothing is shared. Either way every member's
+    /// outcome is the one it gets alone.
+    #[test]
+    fn a_family_shares_the_runs_whose_rules_agree_and_changes_no_result() {
+        let members = [
+            member(1, 0.3),
+            member(1, 0.9),
+            member(3, 0.3),
+            member(3, 0.9),
+        ];
+        let refs: Vec<&Scenario> = members.iter().collect();
+        for (budget, shared) in [(u64::MAX, 5), (0, 0)] {
+            let family = Family::prepare(&refs, budget);
+            assert_eq!(family.shared_runs(), shared, "budget {budget}");
+            for m in &members {
+                let (a, b) = (family.run(m), run(m));
+                assert_eq!(a.policies, b.policies);
+                assert_eq!(a.runs, b.runs);
+            }
+        }
+        // A budget for one policy's runs shares only the first: `none`.
+        let one = limits::run_bytes(&members[0]);
+        assert_eq!(Family::prepare(&refs, one).shared_runs(), 1);
     }
 }

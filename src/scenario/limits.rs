@@ -127,6 +127,19 @@ pub fn prepared_bytes(scenario: &Scenario) -> u64 {
     ])
 }
 
+/// Estimates the memory of one policy's runs of every replication of `scenario`: the
+/// latencies each keeps for the report, and its other metrics.
+pub fn run_bytes(scenario: &Scenario) -> u64 {
+    let steps = iterations_per_session(scenario).saturating_add(1);
+    mul(&[
+        u64::from(scenario.replications),
+        u64::from(scenario.sessions),
+        steps,
+        LATENCY,
+    ])
+    .saturating_add(mul(&[u64::from(scenario.replications), RUN_METRICS]))
+}
+
 /// Estimates the memory and work of running `scenario` with `threads` replications at a
 /// time: the site, the latencies every run keeps for the report, and the state of the
 /// replications in flight (trajectories, sessions, fetches, caches).

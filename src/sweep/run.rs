@@ -177,13 +177,14 @@ pub fn cell_rows(sweep: &Sweep, cell: &Cell) -> Result<Vec<Value>, SweepError> {
     Ok(rows_of(cell, &scenario, &runner::run(&scenario)))
 }
 
-/// Most memory a family's prepared replications may take; a larger family's cells run
-/// each on its own.
+/// Most memory a family's prepared replications may take, a larger family's cells running
+/// each on its own; and most memory the policy runs its members share may take, the rest
+/// running in each member.
 const FAMILY_MAX_BYTES: u64 = 256 << 20;
 
 /// The rows of a batch of cells, in order. Cells of one family ([`Sweep::family`]) share
-/// their prepared replications and `none` runs ([`runner::Family`]); the rows are the same
-/// as [`cell_rows`] gives cell by cell.
+/// their prepared replications and the policy runs their rules allow ([`runner::Family`]);
+/// the rows are the same as [`cell_rows`] gives cell by cell.
 fn batch_rows(sweep: &Sweep, chunk: &[&Cell]) -> Vec<Result<Vec<Value>, SweepError>> {
     let scenarios: Vec<Result<Scenario, SweepError>> =
         chunk.par_iter().map(|c| cell_scenario(sweep, c)).collect();
@@ -206,7 +207,7 @@ fn batch_rows(sweep: &Sweep, chunk: &[&Cell]) -> Vec<Result<Vec<Value>, SweepErr
         (0..chunk.len()).map(|_| None).collect();
     for (_, members) in &families {
         let scs: Vec<&Scenario> = members.iter().map(|&(_, sc)| sc).collect();
-        let family = runner::Family::prepare(&scs);
+        let family = runner::Family::prepare(&scs, FAMILY_MAX_BYTES);
         let done: Vec<Vec<Value>> = members
             .par_iter()
             .map(|&(i, sc)| rows_of(chunk[i], sc, &family.run(sc)))

@@ -562,11 +562,12 @@ fn slurm_ids_are_explained_and_the_help_example_is_true() {
     assert_eq!(m["shard"], "4/8");
 }
 
-/// Under shared seeds, cells that differ only in prefetching parameters share their prepared
-/// replications and, where their baseline rules agree, their `none` runs
-/// (`runner::Family`): every row equals the one the cell gives run on its own. The grid has
-/// two families (`agent.back_prob`), each with two baselines (`fetcher.slots`), plus axes the
-/// families share.
+/// Cells of one family (same workload, different prefetching) share their prepared
+/// replications and the policy runs their rules allow (`runner::Family`, `runner::run_rules`):
+/// every row equals the one the cell gives run on its own. The grid has two families
+/// (`agent.back_prob`), each with two fetchers (`fetcher.slots`), plus axes the families
+/// share, and every policy: `none` is shared across cache, width and draft, `cache` and
+/// `oracle` across width and draft, `random` across draft, `speccache` never.
 #[test]
 fn cells_sharing_a_family_give_the_rows_they_give_alone() {
     use specsim::scenario::ScenarioFile;
@@ -574,15 +575,17 @@ fn cells_sharing_a_family_give_the_rows_they_give_alone() {
     use specsim::sweep::Sweep;
 
     let mut v = scenario(false);
+    v["policies"] = json!(["none", "cache", "random", "speccache", "oracle"]);
     v["sweep"] = json!({"seeds": "shared", "grid": [
         {"path": "agent.back_prob", "values": [0.0, 0.3]},
         {"path": "fetcher.slots", "values": [1, 3]},
         {"path": "cache.capacity", "values": [2, 10]},
+        {"path": "width", "values": [1, 3]},
         {"path": "drafts[0].accuracy.top1", "values": [0.3, 0.9]}
     ]});
     let file = ScenarioFile::from_value(v, "family").unwrap();
     let sweep = Sweep::new(file, "family", None).unwrap();
-    assert_eq!(sweep.cells.len(), 16);
+    assert_eq!(sweep.cells.len(), 32);
     let families: std::collections::BTreeSet<_> = sweep
         .cells
         .iter()
@@ -601,17 +604,66 @@ fn cells_sharing_a_family_give_the_rows_they_give_alone() {
         .iter()
         .flat_map(|c| cell_rows(&sweep, c).unwrap())
         .collect();
-    assert_eq!(shared.len(), 16 * 3);
+    assert_eq!(shared.len(), 32 * 5);
     for (a, b) in shared.iter().zip(&alone) {
         assert_eq!(*a, b, "cell {}", b["cell"]);
     }
-    // The shared `none` rows differ between baselines: one slot queues the demand fetches.
-    let none_latency = |slots: u64| {
-        alone
+    // What makes sharing sound, on the rows of cells run alone: a policy's row (without the
+    // cell's name and coordinates) depends on no axis its rules leave out, and does on
+    // those they keep (`fetcher.slots` queues the demand fetches of every policy).
+    let result = |policy: &str, axes: &[(&str, Value)]| -> Vec<Value> {
+        let mut rows: Vec<Value> = alone
             .iter()
-            .find(|r| r["policy"] == "none" && r["axes"]["fetcher.slots"] == slots)
-            .map(|r| r["iter_latency_s"].as_f64().unwrap())
-            .unwrap()
+            .filter(|r| r["policy"] == policy)
+            .filter(|r| axes.iter().all(|(k, x)| r["axes"][*k] == *x))
+            .map(|r| {
+                let mut r = r.clone();
+                let o = r.as_object_mut().unwrap();
+                o.remove("cell");
+                o.remove("axes");
+                r
+            })
+            .collect();
+        rows.dedup();
+        rows
     };
-    assert_ne!(none_latency(1), none_latency(3));
+    let family = |slots: u64| {
+        vec![
+            ("agent.back_prob", json!(0.3)),
+            ("fetcher.slots", json!(slots)),
+        ]
+    };
+    let with = |mut axes: Vec<(&'static str, Value)>, more: &[(&'static str, Value)]| {
+        axes.extend_from_slice(more);
+        axes
+    };
+    assert_eq!(
+        result("none", &family(3)).len(),
+        1,
+        "none: one run per fetcher"
+    );
+    assert_ne!(result("none", &family(1)), result("none", &family(3)));
+    for cache in [2, 10] {
+        let at = with(family(3), &[("cache.capacity", json!(cache))]);
+        assert_eq!(result("cache", &at).len(), 1, "cache: one run per capacity");
+        assert_eq!(
+            result("oracle", &at).len(),
+            1,
+            "oracle: one run per capacity"
+        );
+        for width in [1, 3] {
+            let at = with(at.clone(), &[("width", json!(width))]);
+            assert_eq!(result("random", &at).len(), 1, "random: one run per width");
+            assert_eq!(
+                result("speccache", &at).len(),
+                2,
+                "speccache: one per accuracy"
+            );
+        }
+        let at = with(family(3), &[("width", json!(3))]);
+        assert_ne!(
+            result("random", &with(at.clone(), &[("cache.capacity", json!(2))])),
+            result("random", &with(at, &[("cache.capacity", json!(10))]))
+        );
+    }
 }
