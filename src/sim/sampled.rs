@@ -319,6 +319,11 @@ impl Shared {
         self.target.clear();
         self.stages.clear();
         self.visit_fetch.clear();
+        let steps: usize = work.trajectories.iter().map(|t| t.iterations() + 1).sum();
+        self.first.reserve(n);
+        self.target.reserve(steps);
+        self.stages.reserve(steps);
+        self.visit_fetch.reserve(steps);
         let mut at = 0u32;
         for (s, t) in work.trajectories.iter().enumerate() {
             self.first.push(at);
