@@ -21,6 +21,8 @@
 //!   [`Sim`] runs them one after another, each on its own small event queue: the same events
 //!   in the same per-session order, a queue of a few entries instead of one of every session's.
 
+use std::borrow::Cow;
+
 use crate::sim::engine::{Deferred, Engine, EventKey, SmallQueue};
 use crate::sim::fetch::FetchId;
 use crate::sim::llm::Call;
@@ -63,9 +65,8 @@ pub struct SampledWorld<'a> {
     model: &'a Model,
     work: Workload<'a>,
     shared: Option<&'a Shared>,
-    keys: Vec<StreamKey>,
-    /// Per session, its key for fetch times (prefetches draw many).
-    fetch_keys: Vec<PurposeKey>,
+    /// Per session, its stream keys: the replication's table when there is one.
+    keys: Cow<'a, [SessionKeys]>,
     /// Per session, the step of its latest fetch draw and that step's key: the prefetches
     /// of an iteration all draw at one step.
     fetch_steps: Vec<(u32, StepKey)>,
@@ -94,10 +95,9 @@ impl<'a> SampledWorld<'a> {
         SampledWorld {
             model,
             keys: match shared {
-                Some(sh) => sh.keys.clone(),
-                None => session_keys(work.key, work.trajectories.len()),
+                Some(sh) => Cow::Borrowed(&sh.keys),
+                None => Cow::Owned(session_keys(work.key, work.trajectories.len())),
             },
-            fetch_keys: Vec::new(),
             fetch_steps: Vec::new(),
             shared,
             traced: work.trajectories.iter().any(Trajectory::has_recorded),
@@ -109,12 +109,7 @@ impl<'a> SampledWorld<'a> {
     }
 
     fn with_fetch_keys(mut self) -> Self {
-        self.fetch_keys = self
-            .keys
-            .iter()
-            .map(|k| k.purpose(Purpose::Fetch))
-            .collect();
-        self.fetch_steps = self.fetch_keys.iter().map(|k| (0, k.step(0))).collect();
+        self.fetch_steps = self.keys.iter().map(|k| (0, k.fetch.step(0))).collect();
         self
     }
 
@@ -201,7 +196,7 @@ impl<'a> SampledWorld<'a> {
             // The step's key is derived once for the prefetches of an iteration.
             let slot = &mut w.fetch_steps[s as usize];
             if slot.0 != step {
-                *slot = (step, w.fetch_keys[s as usize].step(u64::from(step)));
+                *slot = (step, w.keys[s as usize].fetch.step(u64::from(step)));
             }
             draw_fetch_by(w.model, slot.1, page)
         })
@@ -212,7 +207,7 @@ impl<'a> SampledWorld<'a> {
         let recorded = self.recorded(s, iteration).and_then(|r| r.target);
         self.replayed_or_drawn(recorded.map(|(l, _)| l), |w| match w.shared {
             Some(sh) => sh.target[sh.at(s, iteration)],
-            None => draw_target(w.model, w.keys[s as usize], iteration),
+            None => draw_target(w.model, w.keys[s as usize].root, iteration),
         })
     }
 
@@ -225,19 +220,40 @@ impl<'a> SampledWorld<'a> {
                 latency: r.latency,
                 tokens: r.tokens,
             });
-        let key = self.keys[s as usize];
+        let key = self.keys[s as usize].draft_latency;
         self.replayed_or_drawn(recorded, |w| {
-            w.model.drafts[usize::from(d)].llm.call(&mut key.rng(
-                u64::from(iteration),
-                u64::from(d),
-                Purpose::DraftLatency,
-            ))
+            w.model.drafts[usize::from(d)]
+                .llm
+                .call(&mut key.rng(u64::from(iteration), u64::from(d)))
         })
     }
 }
 
-fn session_keys(key: StreamKey, sessions: usize) -> Vec<StreamKey> {
-    (0..sessions as u64).map(|s| key.child(s)).collect()
+/// The stream keys of one session, derived once per replication: its own, and those of the
+/// purposes the world draws from in its handlers (each saves a hashing step per draw).
+#[derive(Clone, Copy, Debug)]
+struct SessionKeys {
+    root: StreamKey,
+    fetch: PurposeKey,
+    draft_latency: PurposeKey,
+    draft_pick: PurposeKey,
+}
+
+impl SessionKeys {
+    fn of(root: StreamKey) -> Self {
+        SessionKeys {
+            root,
+            fetch: root.purpose(Purpose::Fetch),
+            draft_latency: root.purpose(Purpose::DraftLatency),
+            draft_pick: root.purpose(Purpose::DraftPick),
+        }
+    }
+}
+
+fn session_keys(key: StreamKey, sessions: usize) -> Vec<SessionKeys> {
+    (0..sessions as u64)
+        .map(|s| SessionKeys::of(key.child(s)))
+        .collect()
 }
 
 /// The fetch time of `page` fetched for step `step`, drawn from its stream.
@@ -275,14 +291,12 @@ fn draw_stages(model: &Model, key: StreamKey, iteration: u32) -> Nanos {
 
 #[inline]
 fn draw_stages_by(model: &Model, key: PurposeKey, iteration: u32) -> Nanos {
+    let key = key.step(u64::from(iteration));
     model
         .stages
         .iter()
         .enumerate()
-        .map(|(j, st)| {
-            st.call(&mut key.rng(u64::from(iteration), j as u64))
-                .latency
-        })
+        .map(|(j, st)| st.call(&mut key.rng(j as u64)).latency)
         .fold(0, Nanos::saturating_add) // scenarios may hold latencies of years
 }
 
@@ -294,7 +308,7 @@ fn draw_stages_by(model: &Model, key: PurposeKey, iteration: u32) -> Nanos {
 /// by the world; their entries here go unused.
 #[derive(Clone, Debug, Default)]
 pub struct Shared {
-    keys: Vec<StreamKey>,
+    keys: Vec<SessionKeys>,
     /// Per session, where its entries start: `iterations + 1` of them (steps 0..=visits).
     first: Vec<u32>,
     target: Vec<Nanos>,
@@ -314,7 +328,8 @@ impl Shared {
     pub fn redraw(&mut self, model: &Model, work: Workload<'_>) {
         let n = work.trajectories.len();
         self.keys.clear();
-        self.keys.extend((0..n as u64).map(|s| work.key.child(s)));
+        self.keys
+            .extend((0..n as u64).map(|s| SessionKeys::of(work.key.child(s))));
         self.first.clear();
         self.target.clear();
         self.stages.clear();
@@ -329,9 +344,9 @@ impl Shared {
             self.first.push(at);
             let key = self.keys[s];
             let (target_key, stage_key, fetch_key) = (
-                key.purpose(Purpose::Target),
-                key.purpose(Purpose::Stage),
-                key.purpose(Purpose::Fetch),
+                key.root.purpose(Purpose::Target),
+                key.root.purpose(Purpose::Stage),
+                key.fetch,
             );
             let iterations = t.iterations() as u32;
             at += iterations + 1;
@@ -477,9 +492,9 @@ impl<C: Context> World<C> for SampledWorld<'_> {
             }
             None => {
                 self.tally.drawn += 1;
-                let key = self.keys[s as usize];
+                let key = self.keys[s as usize].draft_pick;
                 let truth = self.page_chosen(s, iteration);
-                let mut rng = key.rng(u64::from(iteration), u64::from(d), Purpose::DraftPick);
+                let mut rng = key.rng(u64::from(iteration), u64::from(d));
                 self.model.drafts[usize::from(d)].predict(
                     self.model.site.links(page),
                     truth,
@@ -529,7 +544,7 @@ impl<C: Context> World<C> for SampledWorld<'_> {
                 self.tally.drawn += self.model.stages.len() as u64;
                 match self.shared {
                     Some(sh) => sh.stages[sh.at(s, iteration)],
-                    None => draw_stages(self.model, self.keys[s as usize], iteration),
+                    None => draw_stages(self.model, self.keys[s as usize].root, iteration),
                 }
             }
         };
