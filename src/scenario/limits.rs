@@ -160,8 +160,7 @@ pub fn estimate(scenario: &Scenario, threads: usize) -> Estimate {
             format!(
                 "the latencies kept for the report ({reps} replications x {policies} policies x {sessions} sessions x {per_session} iterations)"
             ),
-            mul(&[reps, policies, sessions, per_session + 1, LATENCY])
-                .saturating_add(mul(&[reps, policies, RUN_METRICS])),
+            run_bytes(scenario).saturating_mul(policies),
         ),
         (
             format!(

@@ -96,7 +96,7 @@ impl<'a> SampledWorld<'a> {
             model,
             keys: match shared {
                 Some(sh) => Cow::Borrowed(&sh.keys),
-                None => Cow::Owned(session_keys(work.key, work.trajectories.len())),
+                None => Cow::Owned(session_keys(work.key, work.trajectories.len()).collect()),
             },
             fetch_steps: Vec::new(),
             shared,
@@ -250,10 +250,9 @@ impl SessionKeys {
     }
 }
 
-fn session_keys(key: StreamKey, sessions: usize) -> Vec<SessionKeys> {
-    (0..sessions as u64)
-        .map(|s| SessionKeys::of(key.child(s)))
-        .collect()
+/// The stream keys of sessions `0..sessions` under replication key `key`.
+fn session_keys(key: StreamKey, sessions: usize) -> impl Iterator<Item = SessionKeys> {
+    (0..sessions as u64).map(move |s| SessionKeys::of(key.child(s)))
 }
 
 /// The fetch time of `page` fetched for step `step`, drawn from its stream.
@@ -328,8 +327,7 @@ impl Shared {
     pub fn redraw(&mut self, model: &Model, work: Workload<'_>) {
         let n = work.trajectories.len();
         self.keys.clear();
-        self.keys
-            .extend((0..n as u64).map(|s| SessionKeys::of(work.key.child(s))));
+        self.keys.extend(session_keys(work.key, n));
         self.first.clear();
         self.target.clear();
         self.stages.clear();

@@ -377,6 +377,13 @@ pub fn run(
     // busy and to commit at most ~20 times, small enough to lose little to a kill.
     let batch = (threads * 4).max(todo.len() / 20 + 1).min(256);
     let total = mine.len();
+    let mut committed = |results: &Results| {
+        progress(Progress {
+            done: results.len(),
+            total,
+            resumed,
+        })
+    };
     // Rows inserted since the last write.
     let mut pending = false;
     for chunk in todo.chunks(batch) {
@@ -391,11 +398,7 @@ pub fn run(
         });
         if let Some(w) = written {
             w?;
-            progress(Progress {
-                done: results.len(),
-                total,
-                resumed,
-            });
+            committed(&results);
         }
         for (c, r) in chunk.iter().zip(rows?) {
             results.insert(c.index, &c.id, r?);
@@ -404,11 +407,7 @@ pub fn run(
     }
     if pending {
         results.write(out, &base)?;
-        progress(Progress {
-            done: results.len(),
-            total,
-            resumed,
-        });
+        committed(&results);
     }
     Ok(Finished {
         results,
