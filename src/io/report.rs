@@ -166,18 +166,30 @@ fn est(values: impl Iterator<Item = f64>) -> Estimate {
 
 /// Summarises the runs of one policy, paired against `baseline` replication by replication.
 pub fn policy_row(name: &str, runs: &[&RunMetrics], baseline: &[&RunMetrics]) -> PolicyRow {
-    let iters = Pooled::of(runs.iter().map(|m| &m.iteration_latencies));
-    let sess = Pooled::of(runs.iter().map(|m| &m.session_latencies));
-    policy_row_pooled(name, runs, baseline, &iters, &sess)
+    let (iters, sess) = row_percentiles(runs);
+    policy_row_pooled(name, runs, baseline, iters, sess)
 }
 
-/// [`policy_row`] with the runs' iteration and session latencies already pooled.
+/// The percentiles a row shows: p50, p95 and p99.
+const ROW_PERCENTILES: [f64; 3] = [0.50, 0.95, 0.99];
+
+/// The row's percentiles of the runs' iteration and session latencies, selected without
+/// sorting them (a row shows no distribution).
+fn row_percentiles(runs: &[&RunMetrics]) -> ([Nanos; 3], [Nanos; 3]) {
+    (
+        Pooled::percentiles_of(runs.iter().map(|m| &m.iteration_latencies), ROW_PERCENTILES),
+        Pooled::percentiles_of(runs.iter().map(|m| &m.session_latencies), ROW_PERCENTILES),
+    )
+}
+
+/// [`policy_row`] with the runs' iteration and session latency percentiles
+/// ([`ROW_PERCENTILES`]) already taken.
 fn policy_row_pooled(
     name: &str,
     runs: &[&RunMetrics],
     baseline: &[&RunMetrics],
-    iters: &Pooled,
-    sess: &Pooled,
+    iters: [Nanos; 3],
+    sess: [Nanos; 3],
 ) -> PolicyRow {
     let per_iter = |f: fn(&RunMetrics) -> u64| {
         est(runs
@@ -224,7 +236,6 @@ fn policy_row_pooled(
     let per_session = |f: fn(&RunMetrics) -> u64| {
         runs.iter().map(|m| f(m) as f64).sum::<f64>() / sessions.max(1) as f64
     };
-    let pct = |v: &Pooled, q| nanos_to_secs(v.percentile(q));
     let finite = |x: f64| x.is_finite().then_some(x);
     PolicyRow {
         policy: name.to_string(),
@@ -233,15 +244,15 @@ fn policy_row_pooled(
         iter_latency_s: iter_latency.mean,
         iter_latency_s_ci_lo: iter_latency.lo,
         iter_latency_s_ci_hi: iter_latency.hi,
-        iter_latency_p50_s: pct(iters, 0.50),
-        iter_latency_p95_s: pct(iters, 0.95),
-        iter_latency_p99_s: pct(iters, 0.99),
+        iter_latency_p50_s: nanos_to_secs(iters[0]),
+        iter_latency_p95_s: nanos_to_secs(iters[1]),
+        iter_latency_p99_s: nanos_to_secs(iters[2]),
         session_latency_s: session.mean,
         session_latency_s_ci_lo: session.lo,
         session_latency_s_ci_hi: session.hi,
-        session_latency_p50_s: pct(sess, 0.50),
-        session_latency_p95_s: pct(sess, 0.95),
-        session_latency_p99_s: pct(sess, 0.99),
+        session_latency_p50_s: nanos_to_secs(sess[0]),
+        session_latency_p95_s: nanos_to_secs(sess[1]),
+        session_latency_p99_s: nanos_to_secs(sess[2]),
         llm_s: llm.mean,
         llm_s_ci_lo: llm.lo,
         llm_s_ci_hi: llm.hi,
@@ -356,6 +367,37 @@ pub fn site_request_rate(runs: &[&RunMetrics], firsts: &[Option<SimTime>]) -> Op
 impl Report {
     /// Builds the report of `outcome` for `scenario`.
     pub fn new(scenario: &Scenario, outcome: &Outcome) -> Report {
+        let (policies, distributions) = Self::rows_of(scenario, outcome, true);
+        Report {
+            tool: "specsim".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            schema: SCHEMA_VERSION,
+            scenario: scenario.name().to_string(),
+            seed: scenario.seed,
+            replications: scenario.replications,
+            sessions: scenario.sessions,
+            site_pages: scenario.model.site.page_count() as u64,
+            site_median_out_degree: scenario.model.site.median_out_degree(),
+            width: scenario.model.rules.width as u32,
+            cache_capacity: scenario.model.rules.cache_capacity as u32,
+            fetch_slots: scenario.model.rules.fetch_slots,
+            policies,
+            distributions,
+        }
+    }
+
+    /// The policy rows of [`Report::new`] alone (a sweep cell's): no distributions, so no
+    /// latencies sorted.
+    pub fn rows(scenario: &Scenario, outcome: &Outcome) -> Vec<PolicyRow> {
+        Self::rows_of(scenario, outcome, false).0
+    }
+
+    /// The policy rows of `outcome`, and their distributions if `distributions`.
+    fn rows_of(
+        scenario: &Scenario,
+        outcome: &Outcome,
+        distributions: bool,
+    ) -> (Vec<PolicyRow>, Vec<Distribution>) {
         let column =
             |p: usize| -> Vec<&RunMetrics> { outcome.runs.iter().map(|r| &r[p]).collect() };
         let baseline = column(0);
@@ -375,42 +417,34 @@ impl Report {
             .enumerate()
             .filter(|(_, p)| scenario.requested.contains(p))
             .collect();
-        // Each policy's latencies are pooled (and sorted) once, for its row and its
-        // distribution.
-        let (policies, distributions) = shown
-            .iter()
-            .map(|&(i, p)| {
-                let runs = column(i);
+        let mut rows = Vec::with_capacity(shown.len());
+        let mut dists = Vec::with_capacity(if distributions { shown.len() } else { 0 });
+        for &(i, p) in &shown {
+            let runs = column(i);
+            // With distributions, each policy's latencies are pooled and sorted once, for its
+            // row and its distribution; without, the row's percentiles are selected.
+            let (iters, sess) = if distributions {
                 let it = Pooled::of(runs.iter().map(|m| &m.iteration_latencies));
                 let se = Pooled::of(runs.iter().map(|m| &m.session_latencies));
-                let mut row = policy_row_pooled(p.name(), &runs, &baseline, &it, &se);
-                (row.fetch_load, row.demand_fetch_load, row.fetch_overloaded) =
-                    fetch_load(&runs, slots, &spans, scenario.model.rules.cancel_stale);
-                row.site_request_rate_per_s = site_request_rate(&runs, &firsts);
-                let dist = Distribution {
+                dists.push(Distribution {
                     policy: p.name().to_string(),
                     iter_latency_percentiles_s: pooled_percentiles(&it),
                     session_latency_percentiles_s: pooled_percentiles(&se),
-                };
-                (row, dist)
-            })
-            .unzip();
-        Report {
-            tool: "specsim".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            schema: SCHEMA_VERSION,
-            scenario: scenario.name().to_string(),
-            seed: scenario.seed,
-            replications: scenario.replications,
-            sessions: scenario.sessions,
-            site_pages: scenario.model.site.page_count() as u64,
-            site_median_out_degree: scenario.model.site.median_out_degree(),
-            width: scenario.model.rules.width as u32,
-            cache_capacity: scenario.model.rules.cache_capacity as u32,
-            fetch_slots: slots,
-            policies,
-            distributions,
+                });
+                (
+                    ROW_PERCENTILES.map(|q| it.percentile(q)),
+                    ROW_PERCENTILES.map(|q| se.percentile(q)),
+                )
+            } else {
+                row_percentiles(&runs)
+            };
+            let mut row = policy_row_pooled(p.name(), &runs, &baseline, iters, sess);
+            (row.fetch_load, row.demand_fetch_load, row.fetch_overloaded) =
+                fetch_load(&runs, slots, &spans, scenario.model.rules.cancel_stale);
+            row.site_request_rate_per_s = site_request_rate(&runs, &firsts);
+            rows.push(row);
         }
+        (rows, dists)
     }
 
     /// Total simulated events across policies and replications.

@@ -103,8 +103,13 @@ pub fn percentile_sorted(sorted: &[u64], q: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
     }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    sorted[nearest_rank(sorted.len(), q)]
+}
+
+/// The 0-based position of the nearest-rank percentile `q` (in [0, 1]) among `n > 0` sorted
+/// values: `ceil(q n)`, 1-based, clamped to the values.
+pub fn nearest_rank(n: usize, q: f64) -> usize {
+    ((q * n as f64).ceil() as usize).clamp(1, n) - 1
 }
 
 #[cfg(test)]

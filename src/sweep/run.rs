@@ -164,8 +164,7 @@ fn cell_scenario(sweep: &Sweep, cell: &Cell) -> Result<Scenario, SweepError> {
 
 /// The rows of one cell from its outcome: one row per policy the scenario reports.
 fn rows_of(cell: &Cell, scenario: &Scenario, outcome: &runner::Outcome) -> Vec<Value> {
-    Report::new(scenario, outcome)
-        .policies
+    Report::rows(scenario, outcome)
         .iter()
         .map(|r| row_value(&cell.id, &cell.coords, r))
         .collect()
