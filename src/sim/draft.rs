@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::problems::{index, join, Problems};
 use crate::sim::llm::{Llm, LlmSpec};
+use crate::sim::rng::uniform_index;
 use crate::sim::site::PageId;
 
 /// A draft LLM as written in a scenario file.
@@ -211,7 +212,7 @@ pub fn pick_distinct<R: Rng + ?Sized>(
     if k * 4 < links.len() {
         let mut tries = 0;
         while out.len() - base < k && tries < 64 * k {
-            let v = links[rng.random_range(0..links.len())];
+            let v = links[uniform_index(rng, links.len())];
             if eligible(v, out) {
                 out.push(v);
             }
@@ -235,7 +236,7 @@ pub fn pick_distinct<R: Rng + ?Sized>(
         if Some(v) == exclude {
             continue;
         }
-        if rng.random_range(0..left) < need && !out[base..].contains(&v) {
+        if uniform_index(rng, left) < need && !out[base..].contains(&v) {
             out.push(v);
             need -= 1;
             if need == 0 {
@@ -246,7 +247,7 @@ pub fn pick_distinct<R: Rng + ?Sized>(
     }
     let picked = &mut out[base..];
     for i in (1..picked.len()).rev() {
-        let j = rng.random_range(0..=i);
+        let j = uniform_index(rng, i + 1);
         picked.swap(i, j);
     }
 }

@@ -9,7 +9,7 @@
 //! page 17 at step 3 of session 5" therefore get the same number, whatever else they drew,
 //! and adding a sweep cell cannot shift another cell's samples.
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_xoshiro::SplitMix64;
 
 /// The generator every stream uses.
@@ -122,6 +122,19 @@ impl StepKey {
     }
 }
 
+/// A uniform index in `0..n` (`n > 0`): the number `rng.random_range(0..n)` draws, drawn
+/// with `u32` bounds when `n` fits. rand samples a `usize` range that fits `u32` as that `u32`
+/// range (so that results do not depend on the platform's word size), and the `usize` entry
+/// point, which makes that choice, was compiled out of line: a call and a check per draw in
+/// the draft's and the random policy's picks and in every walk.
+#[inline]
+pub fn uniform_index<R: Rng + ?Sized>(rng: &mut R, n: usize) -> usize {
+    match u32::try_from(n) {
+        Ok(n) => rng.random_range(0..n) as usize,
+        Err(_) => rng.random_range(0..n),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +175,30 @@ mod tests {
         let f: u64 = k.purpose(Purpose::Target).step(1).rng(0).random();
         assert_eq!(f, c, "a step key derives the same streams");
         assert_ne!(combine(1, 2), combine(2, 1));
+    }
+
+    /// `uniform_index` draws what `random_range` draws, value for value and stream position for
+    /// position (the next draw of each stream agrees too), for bounds from 1 up, the largest
+    /// `u32`, and one past it (the 64-bit path) on 64-bit targets.
+    #[test]
+    fn uniform_index_draws_what_random_range_draws() {
+        let mut bounds: Vec<usize> = (1..200).chain([1 << 20, u32::MAX as usize]).collect();
+        if let Ok(past) = usize::try_from(u64::from(u32::MAX) + 1) {
+            bounds.push(past);
+        }
+        for (s, &n) in bounds.iter().enumerate() {
+            let key = StreamKey::root(s as u64);
+            let (mut a, mut b) = (key.rng(0, 0, Purpose::Other), key.rng(0, 0, Purpose::Other));
+            for _ in 0..50 {
+                let want = a.random_range(0..n);
+                assert_eq!(uniform_index(&mut b, n), want, "bound {n}");
+                assert!(want < n);
+            }
+            assert_eq!(
+                a.random::<u64>(),
+                b.random::<u64>(),
+                "bound {n}: same stream position"
+            );
+        }
     }
 }

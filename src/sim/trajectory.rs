@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::problems::{join, Problems};
 use crate::sim::dist::{Dist, DistSpec};
-use crate::sim::rng::{Purpose, StreamKey};
+use crate::sim::rng::{uniform_index, Purpose, StreamKey};
 use crate::sim::site::{PageId, Site};
 use crate::sim::time::Nanos;
 
@@ -205,7 +205,7 @@ impl Agent {
                 // Rejection first (cheap when most links are new), then an exact scan.
                 let mut pick = None;
                 for _ in 0..8 {
-                    let c = links[rng.random_range(0..links.len())];
+                    let c = links[uniform_index(&mut rng, links.len())];
                     if !visited.contains(&c) {
                         pick = Some(c);
                         break;
@@ -215,10 +215,10 @@ impl Agent {
                     fresh.clear();
                     fresh.extend(links.iter().copied().filter(|v| !visited.contains(v)));
                     let pool: &[PageId] = if fresh.is_empty() { links } else { &fresh };
-                    pool[rng.random_range(0..pool.len())]
+                    pool[uniform_index(&mut rng, pool.len())]
                 })
             } else {
-                links[rng.random_range(0..links.len())]
+                links[uniform_index(&mut rng, links.len())]
             };
             visited.insert(v);
             history.push(v);
