@@ -9,6 +9,7 @@
 set -eu
 command -v valgrind > /dev/null || { echo "benches/instructions.sh: valgrind is not installed" >&2; exit 2; }
 bin=$(cargo bench --bench engine --no-run --message-format=json 2> /dev/null \
+    | grep '"name":"engine"' | grep '"kind":\["bench"\]' \
     | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
 [ -x "$bin" ] || { echo "benches/instructions.sh: no engine benchmark binary was built" >&2; exit 1; }
 out=$(mktemp)

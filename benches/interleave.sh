@@ -15,6 +15,7 @@ rounds=${2:-2}
 secs=${3:-5}
 [ -x "$ref" ] || { echo "benches/interleave.sh: $ref is not an executable" >&2; exit 2; }
 new=$(cargo bench --bench engine --no-run --message-format=json 2> /dev/null \
+    | grep '"name":"engine"' | grep '"kind":\["bench"\]' \
     | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
 [ -x "$new" ] || { echo "benches/interleave.sh: no engine benchmark binary was built" >&2; exit 1; }
 filter='default_replications/events|default_two_replications/events|sessions400_replications/events'
