@@ -239,6 +239,9 @@ pub struct SpecCache {
     caches: Vec<Cache<Entry>>,
     /// Caches of this run (`caches[..ncaches]`).
     ncaches: usize,
+    /// The driver runs the sessions one at a time ([`SpecCache::run_alone`]): sessions with
+    /// caches of their own take turns with one, emptied between two sessions.
+    alone: bool,
     pool: FetchPool,
     /// An [`Event::Token`] is pending (the rate limit holds a queued fetch back).
     token_timer: bool,
@@ -262,6 +265,7 @@ impl SpecCache {
             fetches: Vec::new(),
             caches: Vec::new(),
             ncaches: 0,
+            alone: false,
             pool: FetchPool::new(rules.fetch_slots, rules.demand_priority)
                 .with_rate_limit(rules.rate_limit),
             token_timer: false,
@@ -332,7 +336,7 @@ impl SpecCache {
         }));
         let wanted = if !policy.has_cache() {
             0
-        } else if self.rules.shared_cache {
+        } else if self.rules.shared_cache || self.alone {
             1
         } else {
             sessions
@@ -377,17 +381,32 @@ impl SpecCache {
         self.fetches.reserve(n);
     }
 
+    /// Tells the next runs (from the next [`SpecCache::reset`]) whether the driver runs their
+    /// sessions alone, one after another, calling [`SpecCache::forget_fetches`] between two
+    /// (the sessions cannot interact: no shared cache, unlimited fetch slots, no rate
+    /// limit). Sessions with caches of their own then take turns with one cache, emptied
+    /// between two sessions, instead of one each: the same entries in the same slots, as
+    /// a fresh cache would have, and one cache's memory for the run, however many sessions.
+    pub fn run_alone(&mut self, alone: bool) {
+        self.alone = alone;
+    }
+
     /// Forgets the fetches asked for so far, so that the next session's fetch ids start
-    /// again from 0 and its fetch table stays as small as one session's. Only for a driver
-    /// that runs sessions alone, between two sessions: nothing then refers to an ended
-    /// session's fetches (its cache, if any, is its own and is only counted by
-    /// [`SpecCache::finish`], which reads entries, not fetches).
+    /// again from 0 and its fetch table stays as small as one session's; and, when sessions
+    /// take turns with one cache ([`SpecCache::run_alone`]), counts the ended session's
+    /// unused prefetches as wasted (as [`SpecCache::finish`] does for the last session's) and
+    /// empties it. Only for a driver that runs sessions alone, between two sessions:
+    /// nothing then refers to an ended session's fetches or its cache entries.
     pub fn forget_fetches(&mut self) {
         debug_assert!(
             !self.pool.has_queued(),
             "sessions that run alone queue nothing"
         );
         self.fetches.clear();
+        if self.alone && self.ncaches == 1 && !self.rules.shared_cache {
+            self.metrics.prefetch_wasted += self.unused_prefetches();
+            self.caches[0].clear();
+        }
     }
 
     /// Reacts to one event.
@@ -415,17 +434,28 @@ impl SpecCache {
 
     /// Ends the run: prefetches still unused in the caches count as wasted.
     pub fn finish(&mut self) {
-        let mut wasted = 0;
+        self.metrics.prefetch_wasted += self.unused_prefetches();
+    }
+
+    /// Caches allocated (in use by this run or kept for the next).
+    #[cfg(test)]
+    pub(crate) fn caches_allocated(&self) -> usize {
+        self.caches.len()
+    }
+
+    /// Prefetched entries never used, in the caches of this run.
+    fn unused_prefetches(&self) -> u64 {
+        let mut unused = 0;
         for c in &self.caches[..self.ncaches] {
-            c.for_each(|_, e| wasted += u64::from(e.prefetched_unused));
+            c.for_each(|_, e| unused += u64::from(e.prefetched_unused));
         }
-        self.metrics.prefetch_wasted += wasted;
+        unused
     }
 
     fn cache_of(&self, s: SessionId) -> u32 {
         if !self.policy.has_cache() {
             NIL
-        } else if self.rules.shared_cache {
+        } else if self.rules.shared_cache || self.alone {
             0
         } else {
             s

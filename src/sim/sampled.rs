@@ -646,11 +646,12 @@ impl<'m> Sim<'m> {
         assert_eq!(n, work.arrivals.len(), "one arrival per trajectory");
         let iterations: usize = work.trajectories.iter().map(|t| t.iterations()).sum();
         self.engine.reset();
+        let alone = !(self.sessions_interact(policy) || self.recording);
+        self.rules.run_alone(alone);
         self.rules.reset(policy, work.key, n, iterations);
         let m = self.rules.metrics_mut();
         m.iteration_latencies.plan(iterations, self.pooled_runs);
         m.session_latencies.plan(n, self.pooled_runs);
-        let alone = !(self.sessions_interact(policy) || self.recording);
         // Room for the fetches the table holds at once: one session's when sessions run
         // alone (they forget the ended sessions' fetches), else the run's.
         let room = if alone {
@@ -778,6 +779,11 @@ mod tests {
                     assert_eq!(got, want, "policy {p}, replication {r}");
                     assert!(got.events > 0 && got.drawn > 0);
                 }
+                // Sessions one at a time take turns with one cache; one queue needs one each
+                // (or the one they share).
+                let one_each = if interact { 1 } else { traj.len() };
+                assert_eq!(reference.rules.caches_allocated(), one_each);
+                assert_eq!(fast.rules.caches_allocated(), 1);
             }
         }
     }
