@@ -508,10 +508,7 @@ impl<C: Context> World<C> for SampledWorld<'_> {
         debug_assert_eq!(f as usize, self.durations.len(), "fetch ids are dense");
         let duration = self.fetch_latency(s, page, step);
         self.durations.push(duration);
-        self.tally.bytes = self
-            .tally
-            .bytes
-            .saturating_add(self.model.site.page(page).bytes);
+        self.tally.bytes = self.tally.bytes.saturating_add(self.model.site.bytes(page));
     }
 
     #[inline]

@@ -38,6 +38,9 @@ pub struct Site {
     root: PageId,
     offsets: Vec<u32>,
     targets: Vec<PageId>,
+    /// Each page's size, apart from its other attributes: every fetch reads one, and a
+    /// compact array stays in cache where the graph's nodes (name and all) did not.
+    bytes: Vec<u64>,
     fetch_overrides: Vec<Dist>,
     /// Computed once: every report of every sweep cell shows it.
     median_out_degree: f64,
@@ -130,6 +133,7 @@ impl Site {
         root: PageId,
         fetch_overrides: Vec<Dist>,
     ) -> Site {
+        let bytes = pages.iter().map(|p| p.bytes).collect();
         let mut graph = DiGraph::with_capacity(pages.len(), edges.len());
         for p in pages {
             graph.add_node(p);
@@ -159,6 +163,7 @@ impl Site {
             root,
             offsets,
             targets,
+            bytes,
             fetch_overrides,
             median_out_degree,
         }
@@ -245,6 +250,12 @@ impl Site {
     #[inline]
     pub fn page(&self, page: PageId) -> &Page {
         &self.graph[NodeIndex::new(page as usize)]
+    }
+
+    /// The size of `page` in bytes (0 when unknown): [`Page::bytes`].
+    #[inline]
+    pub fn bytes(&self, page: PageId) -> u64 {
+        self.bytes[page as usize]
     }
 
     /// The page's own fetch-latency distribution, if it has one.
@@ -549,6 +560,25 @@ mod tests {
         );
         // The first 81 pages below the root are its children: a tree near the top.
         assert_eq!(s.links(0), &(1..=81).collect::<Vec<u32>>()[..]);
+    }
+
+    #[test]
+    fn page_sizes_are_the_pages_own() {
+        let sizes = Dist::Lognormal(rand_distr::LogNormal::new(11.0, 0.8).unwrap());
+        let s = Site::hierarchical(
+            500,
+            &Dist::Constant(5.0),
+            0.1,
+            Some(&sizes),
+            StreamKey::root(3),
+        );
+        assert!((0..500).all(|p| s.bytes(p) == s.page(p).bytes));
+        let distinct: std::collections::BTreeSet<u64> = (0..500).map(|p| s.bytes(p)).collect();
+        assert!(
+            distinct.len() > 400,
+            "sizes are drawn per page: {}",
+            distinct.len()
+        );
     }
 
     #[test]
