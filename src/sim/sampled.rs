@@ -19,7 +19,8 @@
 //!   numbers instead of drawing them again;
 //! - when sessions cannot interact (no cache or one cache per session, unlimited fetch slots),
 //!   [`Sim`] runs them one after another, each on its own small event queue: the same events
-//!   in the same per-session order, a queue of a few entries instead of one of every session's.
+//!   in the same per-session order, a queue of a few entries instead of one of every session's,
+//!   and one cache the sessions take turns with, emptied between two, instead of one each.
 
 use std::borrow::Cow;
 
