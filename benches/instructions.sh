@@ -8,10 +8,7 @@
 # (default: default:20 sessions400:2; workloads as in benches/engine.rs). Needs valgrind.
 set -eu
 command -v valgrind > /dev/null || { echo "benches/instructions.sh: valgrind is not installed" >&2; exit 2; }
-bin=$(cargo bench --bench engine --no-run --message-format=json 2> /dev/null \
-    | grep '"name":"engine"' | grep '"kind":\["bench"\]' \
-    | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
-[ -x "$bin" ] || { echo "benches/instructions.sh: no engine benchmark binary was built" >&2; exit 1; }
+bin=$("$(dirname "$0")/engine-bin.sh")
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 [ $# -gt 0 ] || set -- default:20 sessions400:2

@@ -14,10 +14,7 @@ ref=${1:?usage: benches/interleave.sh REFERENCE_ENGINE_BINARY [ROUNDS] [MEASUREM
 rounds=${2:-2}
 secs=${3:-5}
 [ -x "$ref" ] || { echo "benches/interleave.sh: $ref is not an executable" >&2; exit 2; }
-new=$(cargo bench --bench engine --no-run --message-format=json 2> /dev/null \
-    | grep '"name":"engine"' | grep '"kind":\["bench"\]' \
-    | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1)
-[ -x "$new" ] || { echo "benches/interleave.sh: no engine benchmark binary was built" >&2; exit 1; }
+new=$("$(dirname "$0")/engine-bin.sh")
 filter='default_replications/events|default_two_replications/events|sessions400_replications/events'
 # The middle estimate of each workload's events/s, in millions: "default default_two sessions400".
 run() {

@@ -610,6 +610,21 @@ mod tests {
         assert_eq!(row.hidden_web_fraction, Some(1.0 - 5.0 / 30.0));
     }
 
+    /// A sweep cell's rows (percentiles selected) are the report's (percentiles from the
+    /// sorted latencies), for every policy of the default scenario.
+    #[test]
+    fn rows_alone_are_the_reports_rows() {
+        let sc = Scenario::default_scenario();
+        let outcome = crate::runner::run(&sc);
+        let report = Report::new(&sc, &outcome);
+        assert_eq!(report.policies.len(), 5);
+        assert!(report
+            .policies
+            .iter()
+            .all(|r| r.iter_latency_p95_s > r.iter_latency_p50_s));
+        assert_eq!(Report::rows(&sc, &outcome), report.policies);
+    }
+
     /// Every field of the report is defined in docs/report.md.
     #[test]
     fn every_field_is_documented() {

@@ -382,7 +382,7 @@ impl SpecCache {
     }
 
     /// Tells the next runs (from the next [`SpecCache::reset`]) whether the driver runs their
-    /// sessions alone, one after another, calling [`SpecCache::forget_fetches`] between two
+    /// sessions alone, one after another, calling [`SpecCache::next_session_alone`] before each
     /// (the sessions cannot interact: no shared cache, unlimited fetch slots, no rate
     /// limit). Sessions with caches of their own then take turns with one cache, emptied
     /// between two sessions, instead of one each: the same entries in the same slots, as
@@ -391,22 +391,23 @@ impl SpecCache {
         self.alone = alone;
     }
 
-    /// Forgets the fetches asked for so far, so that the next session's fetch ids start
-    /// again from 0 and its fetch table stays as small as one session's; and, when sessions
-    /// take turns with one cache ([`SpecCache::run_alone`]), counts the ended session's
-    /// unused prefetches as wasted (as [`SpecCache::finish`] does for the last session's) and
-    /// empties it. Only for a driver that runs sessions alone, between two sessions:
-    /// nothing then refers to an ended session's fetches or its cache entries.
-    pub fn forget_fetches(&mut self) {
+    /// Ends the previous session of a run whose sessions run alone ([`SpecCache::run_alone`]),
+    /// if any, before the next one starts: forgets the fetches asked for so far, so that the
+    /// next session's fetch ids start again from 0 and its fetch table stays as small as one
+    /// session's, and counts the unused prefetches in the cache the sessions take turns with
+    /// as wasted (as [`SpecCache::finish`] does for the last session's) before emptying it.
+    /// Nothing then refers to an ended session's fetches or cache entries.
+    pub fn next_session_alone(&mut self) {
+        debug_assert!(self.alone, "only for runs whose sessions run alone");
         debug_assert!(
             !self.pool.has_queued(),
             "sessions that run alone queue nothing"
         );
         self.fetches.clear();
-        if self.alone && self.ncaches == 1 && !self.rules.shared_cache {
-            self.metrics.prefetch_wasted += self.unused_prefetches();
-            self.caches[0].clear();
-        }
+        self.metrics.prefetch_wasted += self.unused_prefetches();
+        self.caches[..self.ncaches]
+            .iter_mut()
+            .for_each(Cache::clear);
     }
 
     /// Reacts to one event.

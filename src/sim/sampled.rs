@@ -119,7 +119,7 @@ impl<'a> SampledWorld<'a> {
         self.tally
     }
 
-    /// Forgets the durations of the fetches so far, with [`SpecCache::forget_fetches`].
+    /// Forgets the durations of the fetches so far, with [`SpecCache::next_session_alone`].
     pub fn forget_fetches(&mut self) {
         self.durations.clear();
     }
@@ -680,7 +680,7 @@ impl<'m> Sim<'m> {
             let q = &mut self.small;
             for (s, &at) in work.arrivals.iter().enumerate() {
                 q.reset();
-                self.rules.forget_fetches();
+                self.rules.next_session_alone();
                 world.forget_fetches();
                 q.schedule_at(at, Event::Arrive(s as SessionId));
                 while let Some((_, ev)) = q.pop() {
