@@ -19,6 +19,14 @@
 //! `SPECSIM_BENCH_PROFILE=<workload>[:<replications>]` skips criterion and runs that many
 //! replications of one workload, then prints its events and iterations: the fixed program to
 //! count instructions with `valgrind --tool=callgrind` (README, Performance).
+//!
+//! `SPECSIM_BENCH_PAIR=<a>,<b>[:<seconds>]` skips criterion and times the two workloads'
+//! units alternately, one unit of `a` then one of `b`, for that many seconds (default 20),
+//! and prints the median of the paired ratios of their events/s (b over a) with its
+//! interquartile range. A unit takes milliseconds, and host contention on this VM changes
+//! over seconds to minutes, so the two halves of a pair run at the same host speed: the
+//! figure the 400-session target is stated in (`sessions400` over `default`), read without
+//! the drift that moves separate criterion runs by up to 40 %.
 
 use criterion::{BatchSize, Criterion, Throughput};
 use serde_json::{json, Value};
@@ -59,6 +67,14 @@ fn workloads() -> Vec<(&'static str, Scenario)> {
             }),
         ),
     ]
+}
+
+/// The workload called `name`.
+fn named(name: &str) -> (&'static str, Scenario) {
+    workloads()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("unknown workload `{name}`"))
 }
 
 /// Events and iterations of replication `r`, summed over its policies.
@@ -133,10 +149,7 @@ fn engine_push_pop(c: &mut Criterion) {
 fn profile(spec: &str) {
     let (name, reps) = spec.split_once(':').unwrap_or((spec, "1"));
     let reps: u32 = reps.parse().expect("replications is a number");
-    let (_, sc) = workloads()
-        .into_iter()
-        .find(|(n, _)| *n == name)
-        .unwrap_or_else(|| panic!("unknown workload `{name}`"));
+    let (_, sc) = named(name);
     let (mut events, mut iterations) = (0, 0);
     let mut sim = simulator(&sc);
     for r in 0..reps {
@@ -147,9 +160,88 @@ fn profile(spec: &str) {
     println!("{name}: {reps} replications, {events} events, {iterations} iterations");
 }
 
+/// A workload of [`workloads`] with its simulator and its unit's event count.
+struct Unit {
+    name: &'static str,
+    scenario: Scenario,
+    events: u64,
+}
+
+impl Unit {
+    fn of(name: &str) -> Unit {
+        let (name, scenario) = named(name);
+        let mut sim = simulator(&scenario);
+        let (events, _) = counts_of(&mut sim, &scenario, scenario.replications);
+        Unit {
+            name,
+            scenario,
+            events,
+        }
+    }
+
+    /// Events per second of one unit: every replication, one after another.
+    fn time(&self, sim: &mut Sim<'_>) -> f64 {
+        let start = std::time::Instant::now();
+        for r in 0..self.scenario.replications {
+            std::hint::black_box(run_replication_with(sim, &self.scenario, r));
+        }
+        self.events as f64 / start.elapsed().as_secs_f64()
+    }
+}
+
+/// The value at fraction `q` of `sorted` (nearest rank).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let i = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[i - 1]
+}
+
+/// The paired driver: `SPECSIM_BENCH_PAIR=default,sessions400:20`.
+fn pair(spec: &str) {
+    let (names, secs) = spec.split_once(':').unwrap_or((spec, "20"));
+    let secs: f64 = secs.parse().expect("seconds is a number");
+    let (a, b) = names.split_once(',').expect("two workloads, `a,b`");
+    let (a, b) = (Unit::of(a), Unit::of(b));
+    let (mut sim_a, mut sim_b) = (simulator(&a.scenario), simulator(&b.scenario));
+    // Warm-up: one unit each, not counted.
+    a.time(&mut sim_a);
+    b.time(&mut sim_b);
+    let (mut ra, mut rb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let start = std::time::Instant::now();
+    while start.elapsed().as_secs_f64() < secs {
+        let (x, y) = (a.time(&mut sim_a), b.time(&mut sim_b));
+        ra.push(x);
+        rb.push(y);
+        ratios.push(y / x);
+    }
+    for v in [&mut ra, &mut rb, &mut ratios] {
+        v.sort_by(f64::total_cmp);
+    }
+    let m = |v: &[f64]| quantile(v, 0.5) / 1e6;
+    println!(
+        "{} / {}, {} pairs over {secs} s: events/s ratio median {:.1} % (interquartile \
+         {:.1}-{:.1} %); {} median {:.2} M events/s (best {:.2} M), {} median {:.2} M (best {:.2} M)",
+        b.name,
+        a.name,
+        ratios.len(),
+        100.0 * quantile(&ratios, 0.5),
+        100.0 * quantile(&ratios, 0.25),
+        100.0 * quantile(&ratios, 0.75),
+        a.name,
+        m(&ra),
+        ra[ra.len() - 1] / 1e6,
+        b.name,
+        m(&rb),
+        rb[rb.len() - 1] / 1e6,
+    );
+}
+
 fn main() {
     if let Ok(spec) = std::env::var("SPECSIM_BENCH_PROFILE") {
         profile(&spec);
+        return;
+    }
+    if let Ok(spec) = std::env::var("SPECSIM_BENCH_PAIR") {
+        pair(&spec);
         return;
     }
     let mut c = Criterion::default().configure_from_args();
