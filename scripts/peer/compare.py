@@ -13,9 +13,12 @@
    timed on its replications alone (its site loading left out), which favours the peer: the
    whole-process ratio is a lower bound. The marginal rate of specsim (the large run minus
    the same-size run, so process start and site loading cancel) is timed like the peer, and
-   its ratio is quoted as well.
+   its ratio is quoted as well. The speed is measured in `--rounds` rounds (default 5),
+   each the peer then specsim, and the medians of the rounds' ratios are printed last: the
+   host's speed drifts over minutes, a round takes seconds.
 
 Usage: python compare.py SPECSIM_BINARY SCENARIO.json [--replications N] [--factor F]
+       [--rounds R]
 """
 
 import argparse
@@ -116,6 +119,8 @@ def compare(work):
     ap.add_argument("scenario")
     ap.add_argument("--replications", type=int, default=20)
     ap.add_argument("--factor", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="speed rounds, each the peer then specsim (the median is quoted)")
     args = ap.parse_args()
     with open(args.scenario) as fh:
         scenario = json.load(fh)
@@ -131,13 +136,7 @@ def compare(work):
         scenario["site"] = {"generator": "file", "path": site}
 
     # 1. Agreement.
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(dict(scenario, replications=n), fh)
-        peer_path = fh.name
-    try:
-        peer = run_peer(peer_path, n)
-    finally:
-        os.unlink(peer_path)
+    peer = run_peer_file(scenario, n, work)
     report, cpu_same = run_specsim(args.specsim, scenario, n)
     ours, theirs = specsim_metrics(report), peer_metrics(peer)
     print(f"Agreement on {args.scenario}, {n} replications each "
@@ -161,15 +160,51 @@ def compare(work):
         sys.exit(1)
     print("  all agree within sampling error")
 
-    # 2. Speed.
+    # 2. Speed, in rounds: the peer, then specsim's two runs, alternately. This VM's speed
+    # drifts by up to 40 % over minutes, and a round takes seconds, so each round's ratio
+    # compares the two at one host speed; the median over rounds is the figure to quote.
+    print(f"Speed (iterations of every policy per CPU-second, one thread), {args.rounds} "
+          f"round(s), load average {os.getloadavg()[0]:.2f}:")
+    whole, like = [], []
+    for r in range(args.rounds):
+        if r > 0:
+            peer = run_peer_file(scenario, n, work)
+            report, cpu_same = run_specsim(args.specsim, scenario, n)
+        w, m = speed_round(args, scenario, peer, report, cpu_same, r + 1)
+        whole.append(w)
+        like.append(m)
+    if args.rounds > 1:
+        print(f"  median over {args.rounds} rounds: {median(whole):,.0f}x (whole process; "
+              f"range {min(whole):,.0f}-{max(whole):,.0f}x); {median(like):,.0f}x (marginal; "
+              f"range {min(like):,.0f}-{max(like):,.0f}x); load average "
+              f"{os.getloadavg()[0]:.2f}")
+
+
+def median(xs):
+    xs = sorted(xs)
+    k = len(xs) // 2
+    return xs[k] if len(xs) % 2 else (xs[k - 1] + xs[k]) / 2
+
+
+def run_peer_file(scenario, n, work):
+    """The peer on `scenario` with `n` replications, through a scenario file in `work`."""
+    path = os.path.join(work, "peer-scenario.json")
+    with open(path, "w") as fh:
+        json.dump(dict(scenario, replications=n), fh)
+    return run_peer(path, n)
+
+
+def speed_round(args, scenario, peer, report, cpu_same, r):
+    """One round: the peer's rate against specsim's whole-process and marginal rates."""
+    n = args.replications
     peer_iters = sum(r["iterations"] for rs in peer["runs"].values() for r in rs)
     peer_rate = peer_iters / peer["cpu_s"]
     same_iters = sum(r["iterations"] for r in report["policies"])
     big, cpu_big = run_specsim(args.specsim, scenario, n * args.factor)
     big_iters = sum(r["iterations"] for r in big["policies"])
     rate = big_iters / cpu_big
-    print(f"Speed (iterations of every policy per CPU-second, one thread), "
-          f"load average {os.getloadavg()[0]:.2f}:")
+    if args.rounds > 1:
+        print(f" round {r}:")
     print(f"  SimPy peer: {peer_iters} iterations in {peer['cpu_s']:.3f} CPU s "
           f"= {peer_rate:,.0f} iterations/CPU-s (site loading, {peer['cpu_site_s']:.3f} s, "
           "left out)")
@@ -187,7 +222,7 @@ def compare(work):
           f"{marginal:,.0f} iterations/CPU-s")
     print(f"  ratio: {rate / peer_rate:,.0f}x (whole process); "
           f"{marginal / peer_rate:,.0f}x (marginal, like for like)")
-
+    return rate / peer_rate, marginal / peer_rate
 
 if __name__ == "__main__":
     main()
