@@ -7,11 +7,11 @@
 //! - [`otel`]: OpenTelemetry (OTLP JSON) spans of an instrumented agent imported as a trace.
 //! - [`input`]: reading input files with a size cap; [`output`]: atomic file writes.
 
-pub mod input;
+pub use specsim_engine::input;
 pub mod otel;
 pub mod output;
 pub mod replay;
 pub mod report;
 pub mod results;
-pub mod stats;
+pub use specsim_engine::stats;
 pub mod trace;

@@ -2,7 +2,8 @@
 //! (SpecCache, arXiv 2510.16276) for LLM web agents.
 //!
 //! # Code map
-//! - [`sim`]: the simulator core. [`sim::time`] and [`sim::engine`] (virtual time, the event
+//! - [`sim`]: the simulator core, in its own crate (`engine/`, `specsim-engine`, re-exported
+//!   here) so that it compiles as one codegen unit. [`sim::time`] and [`sim::engine`] (virtual time, the event
 //!   queue), [`sim::rng`] (named random streams), SpecCache's rules ([`sim::model`]) and the
 //!   seam they act through ([`sim::world`]), the simulated world ([`sim::sampled`]) and the
 //!   parts (site, trajectory, draft, cache, fetch pool, policy, distributions, LLM profiles,
@@ -46,7 +47,7 @@ pub mod plot;
 pub mod reproduce;
 pub mod runner;
 pub mod scenario;
-pub mod sim;
+pub use specsim_engine::sim;
 pub mod sweep;
 pub mod tune;
 pub mod whatif;

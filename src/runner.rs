@@ -328,3 +328,85 @@ mod tests {
         assert_eq!(Family::prepare(&refs, one).shared_runs(), 1);
     }
 }
+
+/// The sampled simulator's driver against its reference (in `specsim-engine`'s
+/// `sim::sampled`; here because it builds scenarios).
+#[cfg(test)]
+mod sampled_driver {
+    use crate::runner::workload;
+    use crate::scenario::{Scenario, ScenarioFile, DEFAULT_SCENARIO};
+    use crate::sim::metrics::RunMetrics;
+    use crate::sim::policy::Policy;
+    use crate::sim::sampled::{Shared, Sim, Workload};
+
+    fn scenario(edit: impl FnOnce(&mut serde_json::Value)) -> Scenario {
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT_SCENARIO).unwrap();
+        v["sessions"] = 30.into();
+        edit(&mut v);
+        Scenario::build(ScenarioFile::from_value(v, "t").unwrap(), "t", None).unwrap()
+    }
+
+    /// Metrics with the latency lists sorted: the one thing the order of sessions changes.
+    fn sorted(m: &RunMetrics) -> RunMetrics {
+        let mut m = m.clone();
+        m.iteration_latencies.sort();
+        m.session_latencies.sort();
+        m
+    }
+
+    /// The driver's economies change nothing: one queue for all sessions drawing every
+    /// sample on demand, and sessions one at a time reading the shared samples, give the
+    /// same metrics for every policy; with interacting sessions the shared samples alone.
+    #[test]
+    fn sessions_one_at_a_time_and_shared_samples_change_nothing() {
+        let independent = scenario(|_| {});
+        let shared_cache = scenario(|v| {
+            v["cache"] = serde_json::json!({"capacity": 20, "scope": "shared"});
+            v["fetcher"] = serde_json::json!({"slots": 4});
+        });
+        // Constant latencies make completions tie with decisions (a prefetch listed at 1 s
+        // lands at 2 s, when the target decides) or land just before them (0.5 s drafts):
+        // deferred completions must keep their place in both cases.
+        let ties = |draft: f64| {
+            scenario(move |v| {
+                v["fetch"] = serde_json::json!({"dist": "constant", "value": 1.0});
+                v["target"] = serde_json::json!({"latency": {"dist": "constant", "value": 2.0}});
+                v["drafts"][0]["latency"] =
+                    serde_json::json!({"latency": {"dist": "constant", "value": draft}});
+            })
+        };
+        let cases = [
+            (independent, false),
+            (shared_cache, true),
+            (ties(1.0), false),
+            (ties(0.5), false),
+        ];
+        for (sc, interact) in cases {
+            for r in 0..2 {
+                let (traj, arrivals, key) = workload(&sc, r);
+                let work = Workload {
+                    trajectories: &traj,
+                    arrivals: &arrivals,
+                    key,
+                };
+                let shared = Shared::draw(&sc.model, work);
+                let mut reference = Sim::new(&sc.model);
+                reference.record_iterations(true); // one queue, in completion order
+                let mut fast = Sim::new(&sc.model);
+                for &p in &Policy::ALL {
+                    assert_eq!(fast.sessions_interact(p), interact, "policy {p}");
+                    let want = sorted(reference.run(p, work));
+                    assert_eq!(reference.records().len() as u64, want.iterations);
+                    let got = sorted(fast.run_shared(p, work, &shared));
+                    assert_eq!(got, want, "policy {p}, replication {r}");
+                    assert!(got.events > 0 && got.drawn > 0);
+                }
+                // Sessions one at a time take turns with one cache; one queue needs one each
+                // (or the one they share).
+                let one_each = if interact { 1 } else { traj.len() };
+                assert_eq!(reference.caches_allocated(), one_each);
+                assert_eq!(fast.caches_allocated(), 1);
+            }
+        }
+    }
+}

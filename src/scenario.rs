@@ -11,7 +11,7 @@ pub mod fields;
 pub mod file;
 pub mod limits;
 pub mod load;
-pub mod problems;
+pub use specsim_engine::problems;
 mod validate;
 
 use std::path::{Path, PathBuf};

@@ -13,20 +13,14 @@ use std::fmt::Write as _;
 use crate::scenario::Scenario;
 use crate::sim::model::MAX_DRAFTS;
 
+pub use specsim_engine::limits::{MAX_LINKS, MAX_PAGES, MAX_WIDTH};
+
 /// Most replications of one scenario.
 pub const MAX_REPLICATIONS: u32 = 100_000;
 /// Most sessions per replication.
 pub const MAX_SESSIONS: u32 = 1_000_000;
-/// Largest prefetch width `k`.
-pub const MAX_WIDTH: u32 = 1_000;
 /// Largest `agent.max_rounds` (iterations of one session).
 pub const MAX_ROUNDS: u32 = 100_000;
-/// Most pages of a site: generated, listed in a graph, implied by its largest index, or
-/// made by a trace's replay (placeholders included).
-pub const MAX_PAGES: u64 = 10_000_000;
-/// Most links of a site (for a generated site: pages x mean out-degree, each page's degree
-/// capped at `pages - 1`).
-pub const MAX_LINKS: u64 = 20_000_000;
 /// Largest out-degree a trace may record for one page (`root_out_degree`, `out_degree`).
 pub const MAX_OUT_DEGREE: u32 = 100_000;
 

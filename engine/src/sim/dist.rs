@@ -10,7 +10,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp, Gamma, LogNormal, Normal, Pareto, Weibull};
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::problems::{index, join, Problems};
+use crate::problems::{index, join, Problems};
 use crate::sim::time::{round_non_negative, secs_to_nanos, Nanos};
 
 /// A distribution as written in a scenario file (seconds). Tagged by `"dist"`.

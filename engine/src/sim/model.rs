@@ -6,7 +6,7 @@
 //! target and the drafts, to fetch pages and to run the extra stages, and reads their results
 //! when their completions are delivered. It never samples a latency nor reads a trajectory:
 //! under the sampled world ([`crate::sim::sampled`]) it is the simulator, under the live world
-//! ([`crate::live::world`]) it is the live agent's prefetching.
+//! (`specsim::live::world`) it is the live agent's prefetching.
 //!
 //! [`Model`] is the validated description of a simulated system (what a scenario builds):
 //! the rules' parameters ([`Rules`]) plus what the sampled world draws from.
@@ -81,13 +81,13 @@ pub fn check_rules(
     drafts: usize,
     speccache: bool,
     fetcher: FetcherRules,
-    p: &mut crate::scenario::problems::Problems,
+    p: &mut crate::problems::Problems,
 ) {
     let slots = fetcher.slots;
     if width == 0 {
         p.push("width", "must be at least 1 (the prefetch width k), got 0");
     }
-    let max_width = crate::scenario::limits::MAX_WIDTH;
+    let max_width = crate::limits::MAX_WIDTH;
     if width > max_width {
         p.push(
             "width",
@@ -439,7 +439,6 @@ impl SpecCache {
     }
 
     /// Caches allocated (in use by this run or kept for the next).
-    #[cfg(test)]
     pub(crate) fn caches_allocated(&self) -> usize {
         self.caches.len()
     }

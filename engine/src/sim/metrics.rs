@@ -330,7 +330,7 @@ impl Pooled {
         if v.is_empty() {
             return [0; N];
         }
-        let ranks = qs.map(|q| crate::io::stats::nearest_rank(v.len(), q));
+        let ranks = qs.map(|q| crate::stats::nearest_rank(v.len(), q));
         let mut order: [usize; N] = std::array::from_fn(|i| i);
         order.sort_unstable_by_key(|&i| ranks[i]);
         let mut out = [0; N];
@@ -391,7 +391,7 @@ impl Pooled {
     /// [`SKETCH_ALPHA`] of it.
     pub fn percentile(&self, q: f64) -> Nanos {
         match self {
-            Pooled::Exact(v) => crate::io::stats::percentile_sorted(v, q),
+            Pooled::Exact(v) => crate::stats::percentile_sorted(v, q),
             Pooled::Sketch(s) => {
                 let n = s.0.count();
                 if n == 0 {
@@ -417,9 +417,9 @@ impl Pooled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::stats::percentile_sorted;
     use crate::sim::dist::Dist;
     use crate::sim::rng::{Purpose, StreamKey};
+    use crate::stats::percentile_sorted;
 
     fn values(n: usize, seed: u64) -> Vec<Nanos> {
         let d = Dist::Lognormal(rand_distr::LogNormal::new(16.0, 1.2).unwrap());

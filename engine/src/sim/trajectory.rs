@@ -8,7 +8,7 @@ use rand::Rng;
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::problems::{join, Problems};
+use crate::problems::{join, Problems};
 use crate::sim::dist::{Dist, DistSpec};
 use crate::sim::rng::{uniform_index, Purpose, StreamKey};
 use crate::sim::site::{PageId, Site};

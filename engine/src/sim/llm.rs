@@ -3,7 +3,7 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::problems::{join, Problems};
+use crate::problems::{join, Problems};
 use crate::sim::dist::{Dist, DistSpec};
 use crate::sim::time::{secs_to_nanos, Nanos};
 

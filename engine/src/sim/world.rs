@@ -10,7 +10,7 @@
 //!
 //! Two worlds ship. The sampled world ([`crate::sim::sampled`]) schedules each completion
 //! after a replayed or drawn delay on the virtual-clock engine. The live world
-//! ([`crate::live::world`]) performs real HTTP and LLM calls and injects their completions
+//! (`specsim::live::world`) performs real HTTP and LLM calls and injects their completions
 //! under a wall clock. The rules are the same code in both.
 
 use crate::sim::engine::{Deferred, Engine, EventKey};

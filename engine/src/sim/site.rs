@@ -12,8 +12,8 @@ use petgraph::visit::EdgeRef;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::limits::{MAX_LINKS, MAX_PAGES};
-use crate::scenario::problems::{index, join, Problems};
+use crate::limits::{MAX_LINKS, MAX_PAGES};
+use crate::problems::{index, join, Problems};
 use crate::sim::dist::{Dist, DistSpec};
 use crate::sim::rng::{Purpose, StreamKey};
 
@@ -378,7 +378,7 @@ impl GraphFile {
 
     /// Reads a graph file (a regular file within the input size cap).
     pub fn read(file: &Path) -> Result<GraphFile, GraphFileError> {
-        let text = crate::io::input::read_text(file).map_err(GraphFileError::Input)?;
+        let text = crate::input::read_text(file).map_err(GraphFileError::Input)?;
         // Tracking the field path costs half the parse of a large graph: parse without it,
         // and again with it only to name where a bad file goes wrong.
         if let Ok(g) = serde_json::from_str(&text) {
@@ -398,7 +398,7 @@ impl GraphFile {
 pub enum GraphFileError {
     /// Missing, unreadable, not a regular file, or over the size cap.
     #[error("{}", .0.reason())]
-    Input(crate::io::input::InputError),
+    Input(crate::input::InputError),
     /// Not the edge-list JSON format.
     #[error("{path}: {message}")]
     Parse {

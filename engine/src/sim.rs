@@ -11,7 +11,7 @@
 //! - [`world`]: the seam the rules act through: a [`world::Context`] (clock, own events) and
 //!   a [`world::World`] (calls to the target, drafts and fetcher; their completions come back
 //!   as events). [`sampled`] is the simulated world (replayed or drawn delays on the virtual
-//!   clock); `crate::live::world` is the live one (real HTTP and LLM calls, wall clock).
+//!   clock); `specsim::live::world` is the live one (real HTTP and LLM calls, wall clock).
 //! - [`metrics`]: what a run measures.
 
 pub mod cache;

@@ -8,7 +8,7 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::problems::{index, join, Problems};
+use crate::problems::{index, join, Problems};
 use crate::sim::llm::{Llm, LlmSpec};
 use crate::sim::rng::uniform_index;
 use crate::sim::site::PageId;
