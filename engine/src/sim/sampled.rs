@@ -263,7 +263,7 @@ fn draw_fetch(model: &Model, key: PurposeKey, page: PageId, step: u32) -> Nanos 
 }
 
 /// [`draw_fetch`] with the step's key.
-#[inline]
+#[inline(always)]
 fn draw_fetch_by(model: &Model, key: StepKey, page: PageId) -> Nanos {
     let dist = model.site.fetch_override(page).unwrap_or(&model.fetch);
     dist.sample_nanos(&mut key.rng(u64::from(page)))
