@@ -92,24 +92,25 @@ fn counts_of(sim: &mut Sim<'_>, sc: &Scenario, n: u32) -> (u64, u64) {
     })
 }
 
+/// The benchmark's unit of work: every replication of `sc`, one after another on `sim`.
+fn run_unit(sim: &mut Sim<'_>, sc: &Scenario) {
+    for r in 0..sc.replications {
+        std::hint::black_box(run_replication_with(sim, sc, r));
+    }
+}
+
 /// One unit of work is every replication of the workload, one after another on one
 /// simulator: distinct workloads, as `specsim run` meets them (repeating one replication
 /// would let caches and branch predictors learn it).
 fn replications(c: &mut Criterion) {
     for (name, sc) in workloads() {
         let mut sim = simulator(&sc);
-        let n = sc.replications;
-        let (events, iterations) = counts_of(&mut sim, &sc, n);
-        let run_all = |sim: &mut Sim<'_>| {
-            for r in 0..n {
-                std::hint::black_box(run_replication_with(sim, &sc, r));
-            }
-        };
+        let (events, iterations) = counts_of(&mut sim, &sc, sc.replications);
         let mut g = c.benchmark_group(format!("{name}_replications"));
         g.throughput(Throughput::Elements(events));
-        g.bench_function("events", |b| b.iter(|| run_all(&mut sim)));
+        g.bench_function("events", |b| b.iter(|| run_unit(&mut sim, &sc)));
         g.throughput(Throughput::Elements(iterations));
-        g.bench_function("iterations", |b| b.iter(|| run_all(&mut sim)));
+        g.bench_function("iterations", |b| b.iter(|| run_unit(&mut sim, &sc)));
         g.finish();
     }
 }
@@ -160,35 +161,6 @@ fn profile(spec: &str) {
     println!("{name}: {reps} replications, {events} events, {iterations} iterations");
 }
 
-/// A workload of [`workloads`] with its simulator and its unit's event count.
-struct Unit {
-    name: &'static str,
-    scenario: Scenario,
-    events: u64,
-}
-
-impl Unit {
-    fn of(name: &str) -> Unit {
-        let (name, scenario) = named(name);
-        let mut sim = simulator(&scenario);
-        let (events, _) = counts_of(&mut sim, &scenario, scenario.replications);
-        Unit {
-            name,
-            scenario,
-            events,
-        }
-    }
-
-    /// Events per second of one unit: every replication, one after another.
-    fn time(&self, sim: &mut Sim<'_>) -> f64 {
-        let start = std::time::Instant::now();
-        for r in 0..self.scenario.replications {
-            std::hint::black_box(run_replication_with(sim, &self.scenario, r));
-        }
-        self.events as f64 / start.elapsed().as_secs_f64()
-    }
-}
-
 /// The value at fraction `q` of `sorted` (nearest rank).
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     let i = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
@@ -200,15 +172,22 @@ fn pair(spec: &str) {
     let (names, secs) = spec.split_once(':').unwrap_or((spec, "20"));
     let secs: f64 = secs.parse().expect("seconds is a number");
     let (a, b) = names.split_once(',').expect("two workloads, `a,b`");
-    let (a, b) = (Unit::of(a), Unit::of(b));
-    let (mut sim_a, mut sim_b) = (simulator(&a.scenario), simulator(&b.scenario));
-    // Warm-up: one unit each, not counted.
-    a.time(&mut sim_a);
-    b.time(&mut sim_b);
+    let ((a, sc_a), (b, sc_b)) = (named(a), named(b));
+    let (mut sim_a, mut sim_b) = (simulator(&sc_a), simulator(&sc_b));
+    // Counting a unit's events is also each simulator's warm-up.
+    let events_a = counts_of(&mut sim_a, &sc_a, sc_a.replications).0;
+    let events_b = counts_of(&mut sim_b, &sc_b, sc_b.replications).0;
+    // Events per second of one unit.
+    let rate = |sim: &mut Sim<'_>, sc: &Scenario, events: u64| {
+        let start = std::time::Instant::now();
+        run_unit(sim, sc);
+        events as f64 / start.elapsed().as_secs_f64()
+    };
     let (mut ra, mut rb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let start = std::time::Instant::now();
-    while start.elapsed().as_secs_f64() < secs {
-        let (x, y) = (a.time(&mut sim_a), b.time(&mut sim_b));
+    while ratios.is_empty() || start.elapsed().as_secs_f64() < secs {
+        let x = rate(&mut sim_a, &sc_a, events_a);
+        let y = rate(&mut sim_b, &sc_b, events_b);
         ra.push(x);
         rb.push(y);
         ratios.push(y / x);
@@ -220,16 +199,16 @@ fn pair(spec: &str) {
     println!(
         "{} / {}, {} pairs over {secs} s: events/s ratio median {:.1} % (interquartile \
          {:.1}-{:.1} %); {} median {:.2} M events/s (best {:.2} M), {} median {:.2} M (best {:.2} M)",
-        b.name,
-        a.name,
+        b,
+        a,
         ratios.len(),
         100.0 * quantile(&ratios, 0.5),
         100.0 * quantile(&ratios, 0.25),
         100.0 * quantile(&ratios, 0.75),
-        a.name,
+        a,
         m(&ra),
         ra[ra.len() - 1] / 1e6,
-        b.name,
+        b,
         m(&rb),
         rb[rb.len() - 1] / 1e6,
     );

@@ -27,6 +27,7 @@ import math
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -122,6 +123,8 @@ def compare(work):
     ap.add_argument("--rounds", type=int, default=5,
                     help="speed rounds, each the peer then specsim (the median is quoted)")
     args = ap.parse_args()
+    if args.rounds < 1:
+        ap.error(f"--rounds must be at least 1, got {args.rounds}")
     with open(args.scenario) as fh:
         scenario = json.load(fh)
     scenario.pop("sweep", None)
@@ -174,16 +177,10 @@ def compare(work):
         whole.append(w)
         like.append(m)
     if args.rounds > 1:
-        print(f"  median over {args.rounds} rounds: {median(whole):,.0f}x (whole process; "
-              f"range {min(whole):,.0f}-{max(whole):,.0f}x); {median(like):,.0f}x (marginal; "
-              f"range {min(like):,.0f}-{max(like):,.0f}x); load average "
-              f"{os.getloadavg()[0]:.2f}")
-
-
-def median(xs):
-    xs = sorted(xs)
-    k = len(xs) // 2
-    return xs[k] if len(xs) % 2 else (xs[k - 1] + xs[k]) / 2
+        mw, ml = statistics.median(whole), statistics.median(like)
+        print(f"  median over {args.rounds} rounds: {mw:,.0f}x (whole process; range "
+              f"{min(whole):,.0f}-{max(whole):,.0f}x); {ml:,.0f}x (marginal; range "
+              f"{min(like):,.0f}-{max(like):,.0f}x); load average {os.getloadavg()[0]:.2f}")
 
 
 def run_peer_file(scenario, n, work):
@@ -194,7 +191,7 @@ def run_peer_file(scenario, n, work):
     return run_peer(path, n)
 
 
-def speed_round(args, scenario, peer, report, cpu_same, r):
+def speed_round(args, scenario, peer, report, cpu_same, round_no):
     """One round: the peer's rate against specsim's whole-process and marginal rates."""
     n = args.replications
     peer_iters = sum(r["iterations"] for rs in peer["runs"].values() for r in rs)
@@ -204,7 +201,7 @@ def speed_round(args, scenario, peer, report, cpu_same, r):
     big_iters = sum(r["iterations"] for r in big["policies"])
     rate = big_iters / cpu_big
     if args.rounds > 1:
-        print(f" round {r}:")
+        print(f" round {round_no}:")
     print(f"  SimPy peer: {peer_iters} iterations in {peer['cpu_s']:.3f} CPU s "
           f"= {peer_rate:,.0f} iterations/CPU-s (site loading, {peer['cpu_site_s']:.3f} s, "
           "left out)")
